@@ -1,0 +1,61 @@
+"""POST /v1/payments: charge a payment method for an order."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+
+from payments import services
+from payments.application.process_payment import ProcessPayment, process_payment
+from payments.domain.ids import request_fingerprint
+from payments.domain.money import Money
+from payments.http import api
+from payments.http.idempotency import ApiResult
+from payments.http.schemas import PaymentResource, ProcessPaymentRequest, Problem, payment_resource
+from payments.observability import count
+
+app = api.create_app()
+
+
+@app.post(
+    "/payments",
+    summary="Create and confirm a payment",
+    responses={
+        201: {"description": "Payment created", "content": {"application/json": {"model": PaymentResource}}},
+        402: {"description": "Card declined", "content": {"application/problem+json": {"model": Problem}}},
+        409: {"description": "Order already paid or in progress", "content": {"application/problem+json": {"model": Problem}}},
+    },
+    tags=["payments"],
+)
+def create_payment(
+    request: Annotated[ProcessPaymentRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
+) -> Response[Any]:
+    caller = api.caller(app)
+    customer_id = caller.customer_for(request.customer_id)
+    command = ProcessPayment(
+        customer_id=customer_id,
+        idempotency_key=api.idempotency.require_key(idempotency_key),
+        request_hash=request_fingerprint(app.current_event.json_body),
+        order_id=request.order_id,
+        money=Money(request.amount, request.currency),
+        payment_method_id=request.payment_method_id,
+        capture_method=request.capture,
+        description=request.description,
+        metadata=request.metadata,
+        return_url=request.return_url,
+    )
+
+    def charge() -> ApiResult:
+        try:
+            payment = process_payment(command, services.store(), services.gateway(), services.method_owners())
+        except Exception:
+            count("PaymentsFailed")
+            raise
+        count("PaymentsSucceeded" if payment.status == "succeeded" else "PaymentsStarted")
+        return ApiResult(201, payment_resource(payment))
+
+    return api.idempotent_command(app, "process_payment", caller, charge)
+
+
+handler = api.lambda_handler(app)

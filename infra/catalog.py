@@ -1,0 +1,359 @@
+"""The service catalog: every table, secret, function, route and event pattern, as plain data.
+
+Both the CDK stack (infra/aws) and the local stack (infra/local) are built from this module, so the
+deployed service and the one on a laptop cannot disagree. No CDK or boto3 import here on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+SERVICE_NAME = "payments"
+METRICS_NAMESPACE = "Payments"
+API_STAGE = "v1"
+EVENT_BUS = "payments"
+EVENT_BUS_ENV = "EVENT_BUS_NAME"
+DOMAIN_EVENT_SOURCE = "payments"
+STRIPE_EVENT_SOURCE = "stripe"
+ADMIN_GROUP = "payments-admin"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # logical name; the physical name comes from the environment variable below
+    env: str
+    partition_key: str = "pk"
+    sort_key: str | None = "sk"
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    description: str = ""
+
+
+PAYMENTS = Table(
+    name="payments",
+    env="PAYMENTS_TABLE",
+    indexes=(
+        Index("by_customer", "customer_pk", "created_sk"),
+        Index("by_status", "status_pk", "created_sk"),
+        # Sparse: only events not yet published carry outbox_pk, so the relay reads just the backlog.
+        Index("outbox", "outbox_pk", "occurred_at"),
+    ),
+    description="Payment aggregate: STATE read model, EVENT# history/outbox, REFUND# items, ORDER# claims",
+)
+PAYMENT_METHODS = Table(
+    name="payment_methods",
+    env="PAYMENT_METHODS_TABLE",
+    description="Saved payment methods and each customer's Stripe customer id",
+)
+LEDGER = Table(
+    name="ledger",
+    env="LEDGER_TABLE",
+    description="Double-entry journal: one entry per source event id; balances per account and currency",
+)
+IDEMPOTENCY = Table(
+    name="idempotency",
+    env="IDEMPOTENCY_TABLE",
+    partition_key="id",
+    sort_key=None,
+    ttl_attribute="expiration",
+    description="Powertools idempotency records (API requests and Stripe event ids)",
+)
+TABLES: tuple[Table, ...] = (PAYMENTS, PAYMENT_METHODS, LEDGER, IDEMPOTENCY)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str  # the Secrets Manager name, also used by the local stack
+    env: str
+    description: str
+    generated: bool = False  # True: CDK generates the value; False: ops fill it in after deploy
+
+
+STRIPE_API_KEY = Secret(
+    "payments/stripe-api-key", "STRIPE_API_KEY_SECRET", "Stripe secret API key (sk_live_... / sk_test_...)"
+)
+STRIPE_WEBHOOK_SECRETS = Secret(
+    "payments/stripe-webhook-secrets",
+    "STRIPE_WEBHOOK_SECRET_NAME",
+    'Stripe webhook signing secrets as JSON: {"current": "whsec_...", "previous": "whsec_..."}',
+)
+CURSOR_KEY = Secret(
+    "payments/cursor-signing-key", "CURSOR_KEY_SECRET", "HMAC key that signs list cursors", generated=True
+)
+SECRETS: tuple[Secret, ...] = (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRETS, CURSOR_KEY)
+
+
+# --------------------------------------------------------------------------- access
+
+
+class Access(Enum):
+    """What a function may do to a table. CDK turns each level into exact IAM actions."""
+
+    READ = "read"
+    WRITE = "write"  # write-only (never used alone by API functions, kept for the ledger writer)
+    READ_WRITE = "read_write"
+
+
+TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
+    Access.READ: ("dynamodb:GetItem", "dynamodb:Query"),
+    Access.WRITE: ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+    Access.READ_WRITE: (
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    ),
+}
+
+
+# --------------------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST", "DELETE"]
+    path: str  # below the stage, e.g. "/payments/{payment_id}"
+    authorizer: bool = True  # False only for Stripe's webhook
+    admin_only: bool = False
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An EventBridge rule on the payments bus that targets the function."""
+
+    source: str
+    detail_types: tuple[str, ...]
+
+    def pattern(self) -> dict[str, list[str]]:
+        return {"source": [self.source], "detail-type": list(self.detail_types)}
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # folder under functions/ and the Lambda's logical name
+    description: str
+    route: Route | None = None
+    subscription: Subscription | None = None
+    schedule_minutes: int | None = None
+    tables: dict[Table, Access] = field(default_factory=dict)
+    secrets: tuple[Secret, ...] = ()
+    publishes: bool = False  # events:PutEvents on the payments bus
+    memory_mb: int = 512
+    timeout_s: int = 15
+    snapstart: bool = False
+
+    @property
+    def kind(self) -> str:
+        if self.route:
+            return "api"
+        if self.subscription:
+            return "subscriber"
+        return "scheduled"
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+_API_WRITE = {PAYMENTS: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE}
+_STRIPE = (STRIPE_API_KEY,)
+
+STRIPE_PAYMENT_INTENT_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.canceled",
+    "payment_intent.amount_capturable_updated",
+)
+STRIPE_REFUND_EVENTS = (
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+)
+STRIPE_DISPUTE_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
+LEDGER_EVENTS = ("PaymentProcessed", "PaymentCaptured", "RefundIssued", "ChargebackReceived", "DisputeClosed")
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "process_payment",
+        "Charge a payment method for an order (write-ahead, idempotent)",
+        route=Route("POST", "/payments"),
+        tables={**_API_WRITE, PAYMENT_METHODS: Access.READ},
+        secrets=_STRIPE,
+        publishes=True,
+        memory_mb=1024,
+        timeout_s=29,
+        snapstart=True,
+    ),
+    Function(
+        "list_payments",
+        "List payments: a customer's own, or any customer's/status for admins",
+        route=Route("GET", "/payments"),
+        tables={PAYMENTS: Access.READ},
+        secrets=(CURSOR_KEY,),
+        snapstart=True,
+    ),
+    Function(
+        "get_payment",
+        "Read one payment with its refunds",
+        route=Route("GET", "/payments/{payment_id}"),
+        tables={PAYMENTS: Access.READ},
+        snapstart=True,
+    ),
+    Function(
+        "capture_payment",
+        "Capture an authorized (manual capture) payment",
+        route=Route("POST", "/payments/{payment_id}/capture", admin_only=True),
+        tables=_API_WRITE,
+        secrets=_STRIPE,
+        publishes=True,
+        timeout_s=29,
+    ),
+    Function(
+        "cancel_payment",
+        "Cancel a payment that has not been captured",
+        route=Route("POST", "/payments/{payment_id}/cancel"),
+        tables=_API_WRITE,
+        secrets=_STRIPE,
+        publishes=True,
+        timeout_s=29,
+    ),
+    Function(
+        "refund_payment",
+        "Refund all or part of a captured payment (reserve first)",
+        route=Route("POST", "/payments/{payment_id}/refunds", admin_only=True),
+        tables=_API_WRITE,
+        secrets=_STRIPE,
+        publishes=True,
+        timeout_s=29,
+    ),
+    Function(
+        "get_payment_history",
+        "The payment's domain events, oldest first",
+        route=Route("GET", "/payments/{payment_id}/events"),
+        tables={PAYMENTS: Access.READ},
+    ),
+    Function(
+        "save_payment_method",
+        "Save a Stripe payment method for the caller (attach to their Stripe customer)",
+        route=Route("POST", "/payment-methods"),
+        tables={PAYMENT_METHODS: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE},
+        secrets=_STRIPE,
+        publishes=True,
+        timeout_s=29,
+    ),
+    Function(
+        "list_payment_methods",
+        "List the caller's saved payment methods",
+        route=Route("GET", "/payment-methods"),
+        tables={PAYMENT_METHODS: Access.READ},
+    ),
+    Function(
+        "get_payment_method",
+        "Read one of the caller's saved payment methods",
+        route=Route("GET", "/payment-methods/{payment_method_id}"),
+        tables={PAYMENT_METHODS: Access.READ},
+    ),
+    Function(
+        "delete_payment_method",
+        "Detach a saved payment method in Stripe and forget it",
+        route=Route("DELETE", "/payment-methods/{payment_method_id}"),
+        tables={PAYMENT_METHODS: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE},
+        secrets=_STRIPE,
+        publishes=True,
+        timeout_s=29,
+    ),
+    Function(
+        "stripe_webhook",
+        "Verify Stripe's signature, dedupe by event id, forward the event to the bus",
+        route=Route("POST", "/webhooks/stripe", authorizer=False),
+        tables={IDEMPOTENCY: Access.READ_WRITE},
+        secrets=(STRIPE_WEBHOOK_SECRETS,),
+        publishes=True,
+        memory_mb=512,
+        timeout_s=10,
+    ),
+    Function(
+        "payment_status",
+        "Apply Stripe payment_intent.* events to the payment",
+        subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_PAYMENT_INTENT_EVENTS),
+        tables={PAYMENTS: Access.READ_WRITE},
+        publishes=True,
+    ),
+    Function(
+        "refunds",
+        "Apply Stripe refund events to refunds and the payment's refunded amount",
+        subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_REFUND_EVENTS),
+        tables={PAYMENTS: Access.READ_WRITE},
+        publishes=True,
+    ),
+    Function(
+        "disputes",
+        "Apply Stripe dispute events to the payment's dispute",
+        subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_DISPUTE_EVENTS),
+        tables={PAYMENTS: Access.READ_WRITE},
+        publishes=True,
+    ),
+    Function(
+        "accounting",
+        "Book domain events as balanced journal entries in the ledger",
+        subscription=Subscription(DOMAIN_EVENT_SOURCE, LEDGER_EVENTS),
+        tables={LEDGER: Access.READ_WRITE},
+    ),
+    Function(
+        "outbox_relay",
+        "Republish domain events left unpublished after their commit",
+        schedule_minutes=1,
+        tables={PAYMENTS: Access.READ_WRITE},
+        publishes=True,
+        timeout_s=60,
+    ),
+)
+
+FUNCTIONS_BY_NAME: dict[str, Function] = {f.name: f for f in FUNCTIONS}
+
+
+def function(name: str) -> Function:
+    return FUNCTIONS_BY_NAME[name]
+
+
+def api_functions() -> list[Function]:
+    return [f for f in FUNCTIONS if f.route]
+
+
+def subscribers() -> list[Function]:
+    return [f for f in FUNCTIONS if f.subscription]
+
+
+def environment(fn: Function, names: dict[str, str]) -> dict[str, str]:
+    """Environment variables naming the resources `fn` uses; `names` maps logical to physical names."""
+    env = {t.env: names[t.name] for t in fn.tables}
+    env.update({s.env: names[s.name] for s in fn.secrets})
+    if fn.publishes:
+        env[EVENT_BUS_ENV] = names[EVENT_BUS]
+    return env

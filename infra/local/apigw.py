@@ -1,0 +1,84 @@
+"""API Gateway REST proxy events, built the way API Gateway builds them (v1 payload, Cognito
+authorizer claims). Used by the local gateway, the tests and the sample events in events/api/."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from infra import catalog
+
+# API Gateway forwards non-text bodies base64-encoded; JSON and form bodies arrive as text.
+TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/x-www-form-urlencoded")
+
+
+def build_rest_event(
+    method: str,
+    resource: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    body: bytes | str | None = None,
+    claims: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """`resource` is the route template (/payments/{payment_id}); `path` the concrete path below the stage."""
+    headers = dict(headers or {})
+    raw = body.encode() if isinstance(body, str) else body
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+    is_text = raw is None or content_type.startswith(TEXT_TYPES)
+    query_pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in query_pairs:
+        multi_query.setdefault(key, []).append(value)
+    request_context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": "localhost",
+        "httpMethod": method,
+        "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent", "")},
+        "path": f"/{catalog.API_STAGE}{path}",
+        "protocol": "HTTP/1.1",
+        "requestId": str(uuid.uuid4()),
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "resourceId": "local",
+        "resourcePath": resource,
+        "stage": catalog.API_STAGE,
+    }
+    if claims is not None:
+        request_context["authorizer"] = {"claims": claims}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": request_context,
+        "body": None if raw is None else (raw.decode() if is_text else base64.b64encode(raw).decode()),
+        "isBase64Encoded": not is_text,
+    }
+
+
+def cognito_claims(sub: str, *, admin: bool = False, email: str | None = None) -> dict[str, str]:
+    """Claims as a Cognito User Pool authorizer hands them to a REST API (all values strings)."""
+    claims = {
+        "sub": sub,
+        "cognito:username": sub,
+        "email": email or f"{sub}@example.com",
+        "token_use": "id",
+        "iss": "https://cognito-idp.local/local_pool",
+        "aud": "local-client",
+    }
+    if admin:
+        claims["cognito:groups"] = catalog.ADMIN_GROUP
+    return claims

@@ -1,0 +1,81 @@
+"""Create the AWS resources of the catalog in moto (tests in-process, or the local moto server).
+
+Same names, keys, indexes and rule patterns as the CDK stack, because both read infra/catalog.py.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra import catalog
+
+LOCAL_NAMES: dict[str, str] = {
+    **{t.name: t.name for t in catalog.TABLES},
+    **{s.name: s.name for s in catalog.SECRETS},
+    catalog.EVENT_BUS: catalog.EVENT_BUS,
+}
+
+
+def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
+    for table in catalog.TABLES:
+        keys = [(table.partition_key, "HASH")] + ([(table.sort_key, "RANGE")] if table.sort_key else [])
+        attributes = {name for name, _ in keys}
+        indexes = []
+        for index in table.indexes:
+            index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+            attributes.update(name for name, _ in index_keys)
+            indexes.append(
+                {
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in index_keys],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
+        request: dict[str, Any] = {
+            "TableName": names[table.name],
+            "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in keys],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if indexes:
+            request["GlobalSecondaryIndexes"] = indexes
+        dynamodb.create_table(**request)
+        if table.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=names[table.name],
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+            )
+
+
+def create_bus(events: Any, names: dict[str, str] = LOCAL_NAMES) -> str:
+    return str(events.create_event_bus(Name=names[catalog.EVENT_BUS])["EventBusArn"])
+
+
+def create_secrets(
+    secretsmanager: Any,
+    *,
+    stripe_api_key: str,
+    webhook_secret: str,
+    previous_webhook_secret: str | None = None,
+    cursor_key: str = "local-cursor-signing-key",
+    names: dict[str, str] = LOCAL_NAMES,
+) -> None:
+    values = {
+        catalog.STRIPE_API_KEY.name: stripe_api_key,
+        catalog.STRIPE_WEBHOOK_SECRETS.name: json.dumps(
+            {"current": webhook_secret, **({"previous": previous_webhook_secret} if previous_webhook_secret else {})}
+        ),
+        catalog.CURSOR_KEY.name: cursor_key,
+    }
+    for secret in catalog.SECRETS:
+        secretsmanager.create_secret(Name=names[secret.name], SecretString=values[secret.name])
+
+
+def function_environment(fn: catalog.Function, names: dict[str, str] = LOCAL_NAMES) -> dict[str, str]:
+    """What CDK sets on the function, for the local names."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": catalog.SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": catalog.METRICS_NAMESPACE,
+        **catalog.environment(fn, names),
+    }

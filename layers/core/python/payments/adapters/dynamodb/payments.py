@@ -1,0 +1,286 @@
+"""The payments table (DESIGN section 4): STATE, EVENT#, REFUND# and ORDER# items.
+
+Every change is one TransactWriteItems: the STATE item on the expected version and the new EVENT# item
+(which is also the outbox entry until it is published), plus the order claim when the payment starts
+or stops being live. State and its event can never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from payments.adapters.aws import client
+from payments.adapters.dynamodb.codec import from_item, to_item, value
+from payments.application.ports import Page, TransactItem
+from payments.domain.errors import ConcurrentUpdate, Conflict
+from payments.domain.events import DomainEvent
+from payments.domain.payment import PAID, Change, Dispute, Failure, Payment, PaymentStatus
+
+STATE = "STATE"
+OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
+
+
+def payment_key(payment_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": STATE}}
+
+
+def _order_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}}
+
+
+def _event_sk(version: int) -> str:
+    return f"EVENT#{version:010d}"
+
+
+def outbox_shard(payment_id: str) -> str:
+    return f"OUTBOX#{zlib.crc32(payment_id.encode()) % OUTBOX_SHARDS}"
+
+
+# ----------------------------------------------------------------------------- mapping
+
+
+def payment_to_item(payment: Payment) -> dict[str, Any]:
+    values = dataclasses.asdict(payment)
+    values["status"] = str(payment.status)
+    values.update(
+        pk=f"PAYMENT#{payment.id}",
+        sk=STATE,
+        customer_pk=f"CUSTOMER#{payment.customer_id}",
+        status_pk=f"STATUS#{payment.status}",
+        created_sk=f"{payment.created_at}#{payment.id}",
+    )
+    return to_item(values)
+
+
+_PAYMENT_FIELDS = {f.name for f in dataclasses.fields(Payment)}
+
+
+def payment_from_item(item: dict[str, Any]) -> Payment:
+    values = {k: v for k, v in from_item(item).items() if k in _PAYMENT_FIELDS}
+    values["status"] = PaymentStatus(values["status"])
+    if values.get("failure"):
+        values["failure"] = Failure(**values["failure"])
+    if values.get("dispute"):
+        values["dispute"] = Dispute(**values["dispute"])
+    return Payment(**values)
+
+
+def event_to_item(event: DomainEvent) -> dict[str, Any]:
+    assert event.payment_id is not None
+    return to_item(
+        {
+            "pk": f"PAYMENT#{event.payment_id}",
+            "sk": _event_sk(event.version),
+            "event": event.model_dump(mode="json"),
+            "occurred_at": event.occurred_at,
+            "outbox_pk": outbox_shard(event.payment_id),
+        }
+    )
+
+
+def event_from_item(item: dict[str, Any]) -> DomainEvent:
+    return DomainEvent.model_validate(from_item(item)["event"])
+
+
+# ----------------------------------------------------------------------------- repository
+
+
+class DynamoPaymentRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @property
+    def _db(self) -> Any:
+        return client("dynamodb")
+
+    def get(self, payment_id: str) -> Payment | None:
+        response = self._db.get_item(TableName=self.table, Key=payment_key(payment_id), ConsistentRead=True)
+        item = response.get("Item")
+        return payment_from_item(item) if item else None
+
+    def create(self, change: Change) -> None:
+        payment = change.payment
+        operations = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": payment_to_item(payment),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            self._put_event(change.event),
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item(
+                        {"pk": f"ORDER#{payment.order_id}", "sk": "ORDER", "payment_id": payment.id, "live": True}
+                    ),
+                    # One live payment per order: free, released by a failed/canceled one, or ours.
+                    "ConditionExpression": "attribute_not_exists(pk) OR live = :false OR payment_id = :id",
+                    "ExpressionAttributeValues": {":false": {"BOOL": False}, ":id": {"S": payment.id}},
+                }
+            },
+        ]
+        reasons = self._transact(operations)
+        if reasons is None:
+            return
+        if reasons[0] == "ConditionalCheckFailed":
+            raise ConcurrentUpdate(f"payment {payment.id} already exists", payment_id=payment.id)
+        if reasons[2] == "ConditionalCheckFailed":
+            raise self._order_conflict(payment)
+        raise ConcurrentUpdate("the payment could not be created; retry", payment_id=payment.id)
+
+    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> None:
+        payment = change.payment
+        operations = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": payment_to_item(payment),
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeValues": {":expected": value(payment.version - 1)},
+                }
+            },
+            self._put_event(change.event),
+        ]
+        if not payment.live:
+            operations.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _order_key(payment.order_id),
+                        "UpdateExpression": "SET live = :false",
+                        "ConditionExpression": "payment_id = :id",
+                        "ExpressionAttributeValues": {":false": {"BOOL": False}, ":id": {"S": payment.id}},
+                    }
+                }
+            )
+        operations.extend(item.operation for item in extra)
+        reasons = self._transact(operations)
+        if reasons is None:
+            return
+        if reasons[0] == "ConditionalCheckFailed":
+            raise ConcurrentUpdate(f"payment {payment.id} changed concurrently", payment_id=payment.id)
+        raise Conflict(
+            "conflict",
+            "the change conflicts with the current state",
+            payment_id=payment.id,
+            reasons=[r for r in reasons if r != "None"],
+        )
+
+    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[dict[str, Any]]]:
+        """STATE and REFUND# items in one query: "REFUND#..." < "STATE" and EVENT# sorts before both."""
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND sk >= :from",
+            ExpressionAttributeValues={":pk": {"S": f"PAYMENT#{payment_id}"}, ":from": {"S": "REFUND#"}},
+            ConsistentRead=True,
+        )
+        payment = None
+        refunds: list[dict[str, Any]] = []
+        for item in items:
+            sk = item["sk"]["S"]
+            if sk == STATE:
+                payment = payment_from_item(item)
+            elif sk.startswith("REFUND#"):
+                refund = from_item(item)
+                refunds.append({k: v for k, v in refund.items() if k not in ("pk", "sk")})
+        return payment, refunds
+
+    def history(self, payment_id: str) -> list[DomainEvent]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"PAYMENT#{payment_id}"}, ":prefix": {"S": "EVENT#"}},
+            ConsistentRead=True,
+        )
+        return [event_from_item(item) for item in items]
+
+    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page:
+        return self._page("by_customer", "customer_pk", f"CUSTOMER#{customer_id}", limit, start)
+
+    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page:
+        return self._page("by_status", "status_pk", f"STATUS#{status}", limit, start)
+
+    def mark_published(self, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            try:
+                self._db.update_item(
+                    TableName=self.table,
+                    Key={"pk": {"S": f"PAYMENT#{event.payment_id}"}, "sk": {"S": _event_sk(event.version)}},
+                    UpdateExpression="REMOVE outbox_pk",
+                    ConditionExpression="attribute_exists(pk)",
+                )
+            except self._db.exceptions.ConditionalCheckFailedException:
+                continue
+
+    def unpublished(self, older_than: str, limit: int) -> list[DomainEvent]:
+        events: list[DomainEvent] = []
+        for shard in range(OUTBOX_SHARDS):
+            response = self._db.query(
+                TableName=self.table,
+                IndexName="outbox",
+                KeyConditionExpression="outbox_pk = :shard AND occurred_at < :before",
+                ExpressionAttributeValues={":shard": {"S": f"OUTBOX#{shard}"}, ":before": {"S": older_than}},
+                Limit=limit,
+            )
+            events.extend(event_from_item(item) for item in response.get("Items", []))
+        return sorted(events, key=lambda e: e.occurred_at)[:limit]
+
+    # ------------------------------------------------------------------------- internals
+
+    def _put_event(self, event: DomainEvent) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": event_to_item(event),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _transact(self, operations: list[dict[str, Any]]) -> list[str] | None:
+        """Run the transaction; None on success, else each item's cancellation reason code."""
+        try:
+            self._db.transact_write_items(TransactItems=operations)
+        except self._db.exceptions.TransactionCanceledException as error:
+            reasons = error.response.get("CancellationReasons") or []
+            codes = [r.get("Code", "None") for r in reasons]
+            return codes + ["None"] * (len(operations) - len(codes))
+        return None
+
+    def _order_conflict(self, payment: Payment) -> Conflict:
+        item = self._db.get_item(TableName=self.table, Key=_order_key(payment.order_id), ConsistentRead=True)
+        holder_id = from_item(item.get("Item", {})).get("payment_id")
+        holder = self.get(holder_id) if holder_id else None
+        paid = holder is not None and holder.status in PAID
+        code = "order_already_paid" if paid else "payment_in_progress"
+        detail = "the order is already paid" if paid else "another payment for this order is in progress"
+        # Name the other payment only to its own customer.
+        same_customer = holder is not None and holder.customer_id == payment.customer_id
+        return Conflict(code, detail, payment_id=holder_id if same_customer else None, param="order_id")
+
+    def _page(self, index: str, key: str, key_value: str, limit: int, start: dict[str, Any] | None) -> Page:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{key} = :v",
+            "ExpressionAttributeValues": {":v": {"S": key_value}},
+            "ScanIndexForward": False,  # newest first
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = to_item(start)
+        response = self._db.query(**request)
+        items = [payment_from_item(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, from_item(last) if last else None)
+
+    def _query_all(self, **request: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._db.query(TableName=self.table, **request)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

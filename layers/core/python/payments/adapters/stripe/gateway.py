@@ -1,0 +1,178 @@
+"""Stripe over the official SDK. Idempotency keys derive from our ids and the operation
+(`pay_X:create`), so a retry anywhere gets Stripe's first answer back instead of a second charge.
+Our ids travel in metadata so webhooks map back to our records without guessing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from payments.domain.errors import (
+    PaymentsError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+)
+from payments.domain.payment import Failure, IntentSnapshot, Payment
+
+T = TypeVar("T")
+API_VERSION_EXPAND = ["latest_charge.balance_transaction"]
+
+
+class StripeGateway:
+    def __init__(self, client_factory: Callable[[], Any]) -> None:
+        self._client_factory = client_factory
+
+    @property
+    def _stripe(self) -> Any:
+        return self._client_factory()
+
+    # ------------------------------------------------------------------ payment intents
+
+    def create_intent(self, payment: Payment) -> IntentSnapshot:
+        params: dict[str, Any] = {
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "payment_method": payment.payment_method_id,
+            "confirm": True,
+            "capture_method": payment.capture_method,
+            "metadata": {
+                **payment.metadata,
+                "payment_id": payment.id,
+                "order_id": payment.order_id,
+                "customer_id": payment.customer_id,
+            },
+            "expand": API_VERSION_EXPAND,
+        }
+        # Cards only, no redirects unless the client gave us somewhere to come back to.
+        if payment.return_url:
+            params["return_url"] = payment.return_url
+            params["payment_method_types"] = ["card"]
+        else:
+            params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+        if payment.description:
+            params["description"] = payment.description
+        if payment.stripe_customer_id:
+            params["customer"] = payment.stripe_customer_id
+        return self._intent_call(
+            lambda: self._stripe.v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"{payment.id}:create"}
+            )
+        )
+
+    def retrieve_intent(self, intent_id: str) -> IntentSnapshot:
+        return self._intent_call(
+            lambda: self._stripe.v1.payment_intents.retrieve(intent_id, params={"expand": API_VERSION_EXPAND})
+        )
+
+    def capture_intent(self, payment: Payment) -> IntentSnapshot:
+        intent_id = _require_intent(payment)
+        return self._intent_call(
+            lambda: self._stripe.v1.payment_intents.capture(
+                intent_id,
+                params={"expand": API_VERSION_EXPAND},
+                options={"idempotency_key": f"{payment.id}:capture"},
+            )
+        )
+
+    def cancel_intent(self, payment: Payment) -> IntentSnapshot:
+        intent_id = _require_intent(payment)
+        return self._intent_call(
+            lambda: self._stripe.v1.payment_intents.cancel(
+                intent_id, params={}, options={"idempotency_key": f"{payment.id}:cancel"}
+            )
+        )
+
+    def _intent_call(self, call: Callable[[], Any]) -> IntentSnapshot:
+        import stripe
+
+        try:
+            return intent_snapshot(call())
+        except stripe.CardError as error:
+            # A decline still leaves a PaymentIntent: keep its failure in our history.
+            intent = (error.error and error.error.payment_intent) or None
+            if intent is None:
+                raise translate(error) from error
+            return intent_snapshot(intent, failure=_failure_of(error))
+        except stripe.StripeError as error:
+            raise translate(error) from error
+
+
+def _require_intent(payment: Payment) -> str:
+    if not payment.stripe_payment_intent_id:
+        raise ProviderError("the payment has no PaymentIntent yet", payment_id=payment.id)
+    return payment.stripe_payment_intent_id
+
+
+def _get(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def intent_snapshot(intent: Any, failure: Failure | None = None) -> IntentSnapshot:
+    """Stripe PaymentIntent (SDK object or webhook dict) -> our snapshot."""
+    charge = _get(intent, "latest_charge")
+    charge_id = charge if isinstance(charge, str) else _get(charge, "id")
+    balance = _get(charge, "balance_transaction") if not isinstance(charge, str) else None
+    fee = _get(balance, "fee") if not isinstance(balance, str) else None
+    last_error = _get(intent, "last_payment_error")
+    if failure is None and last_error is not None and _get(intent, "status") == "requires_payment_method":
+        failure = Failure(
+            code=_get(last_error, "code") or "payment_failed",
+            message=_get(last_error, "message") or "The payment failed",
+            decline_code=_get(last_error, "decline_code"),
+        )
+    next_action = _get(intent, "next_action")
+    return IntentSnapshot(
+        id=_get(intent, "id"),
+        status=_get(intent, "status"),
+        amount_received=int(_get(intent, "amount_received") or 0),
+        amount_capturable=int(_get(intent, "amount_capturable") or 0),
+        next_action=_plain(next_action) if next_action else None,
+        client_secret=_get(intent, "client_secret"),
+        failure=failure,
+        charge_id=charge_id,
+        fee=int(fee) if fee is not None else None,
+    )
+
+
+def _plain(obj: Any) -> Any:
+    """SDK objects are dict subclasses; store plain JSON-able values only."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def _failure_of(error: Any) -> Failure:
+    return Failure(
+        code=getattr(error, "code", None) or "card_declined",
+        message=getattr(error, "user_message", None) or "The card was declined",
+        decline_code=(error.error and error.error.decline_code) or None,
+    )
+
+
+def translate(error: Exception) -> PaymentsError:
+    """Stripe's errors in our terms. Never forwards Stripe's raw message for server-side faults."""
+    import stripe
+
+    if isinstance(error, stripe.RateLimitError):
+        return RateLimited("the payment provider is rate limiting; retry with the same Idempotency-Key")
+    if isinstance(error, stripe.APIConnectionError):
+        return ProviderUnavailable(
+            "the payment provider could not be reached; retry with the same Idempotency-Key"
+        )
+    if isinstance(error, stripe.InvalidRequestError):
+        code = getattr(error, "code", None) or "invalid_request"
+        param = getattr(error, "param", None)
+        if code == "resource_missing" and param == "payment_method":
+            return ProviderRejected("payment_method_invalid", "no such payment method", param="payment_method_id")
+        if code == "amount_too_small":
+            return ProviderRejected("amount_too_small", "the amount is below the provider's minimum", param="amount")
+        return ProviderRejected("invalid_request", "the payment provider refused the request", provider_code=code)
+    return ProviderError("the payment provider failed; retry with the same Idempotency-Key")

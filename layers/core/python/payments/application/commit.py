@@ -1,0 +1,66 @@
+"""Commit a payment change, then publish its event (the outbox relay covers a failed publish)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from payments.application.ports import EventPublisher, PaymentRepository, TransactItem
+from payments.domain.errors import ConcurrentUpdate, NotFound
+from payments.domain.events import DomainEvent
+from payments.domain.payment import Change, Payment
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 4
+
+
+@dataclass
+class Store:
+    payments: PaymentRepository
+    publisher: EventPublisher
+
+    def publish_after_commit(self, events: Sequence[DomainEvent]) -> None:
+        """Best effort: a failure leaves the events marked unpublished for the outbox relay."""
+        if not events:
+            return
+        try:
+            self.publisher.publish(events)
+        except Exception:
+            logger.warning("publish failed; the outbox relay will retry", exc_info=True)
+            return
+        self.payments.mark_published(events)
+
+    def create(self, change: Change) -> Payment:
+        self.payments.create(change)
+        self.publish_after_commit([change.event])
+        return change.payment
+
+    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> Payment:
+        self.payments.save(change, extra)
+        self.publish_after_commit([change.event])
+        return change.payment
+
+    def update(
+        self,
+        payment_id: str,
+        decide: Callable[[Payment], Change | None],
+        extra: Callable[[Change], Sequence[TransactItem]] = lambda _: (),
+    ) -> Payment:
+        """Read, decide, commit; on a lost optimistic-lock race read again and decide again.
+
+        `decide` is pure and may return None when the payment already reflects the news, which is how
+        duplicates and late arrivals become no-ops.
+        """
+        for _attempt in range(MAX_ATTEMPTS):
+            payment = self.payments.get(payment_id)
+            if payment is None:
+                raise NotFound(f"payment {payment_id} not found", payment_id=payment_id)
+            change = decide(payment)
+            if change is None:
+                return payment
+            try:
+                return self.save(change, extra(change))
+            except ConcurrentUpdate:
+                continue
+        raise ConcurrentUpdate(f"payment {payment_id} kept changing; retry the request", payment_id=payment_id)

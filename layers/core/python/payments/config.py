@@ -1,0 +1,47 @@
+"""Settings from the environment, validated once and read lazily (module import stays cheap)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Names of the resources a function uses. A function gets only the variables it needs (see
+    infra/catalog.py), so every field is optional here and `require` fails loudly when one is missing."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    stage: str = Field("local", alias="STAGE")
+    payments_table: str | None = Field(None, alias="PAYMENTS_TABLE")
+    payment_methods_table: str | None = Field(None, alias="PAYMENT_METHODS_TABLE")
+    ledger_table: str | None = Field(None, alias="LEDGER_TABLE")
+    idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
+    stripe_api_key_secret: str | None = Field(None, alias="STRIPE_API_KEY_SECRET")
+    stripe_webhook_secret_name: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET_NAME")
+    cursor_key_secret: str | None = Field(None, alias="CURSOR_KEY_SECRET")
+    # Where the Stripe SDK sends requests: unset means api.stripe.com; the local stack sets the emulator.
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    stripe_max_network_retries: int = Field(2, alias="STRIPE_MAX_NETWORK_RETRIES", ge=0, le=5)
+    stripe_timeout_seconds: float = Field(20.0, alias="STRIPE_TIMEOUT_SECONDS", gt=0)
+    # Secrets are cached this long in the warm function (rotation takes effect within it).
+    secrets_max_age_seconds: int = Field(300, alias="SECRETS_MAX_AGE_SECONDS", ge=0)
+    idempotency_ttl_seconds: int = Field(24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS", ge=24 * 3600)
+    # The relay leaves fresh events to the request that wrote them, to avoid needless duplicates.
+    outbox_min_age_seconds: int = Field(30, alias="OUTBOX_MIN_AGE_SECONDS", ge=0)
+
+    def require(self, field: str) -> str:
+        value = getattr(self, field)
+        if not value:
+            alias = type(self).model_fields[field].alias
+            raise RuntimeError(f"{alias} is not set for this function (see infra/catalog.py)")
+        return str(value)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    names = {f.alias for f in Settings.model_fields.values() if f.alias}
+    return Settings.model_validate({k: v for k, v in os.environ.items() if k in names})

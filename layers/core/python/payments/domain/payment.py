@@ -1,0 +1,207 @@
+"""The payment aggregate and its state machine (pure: no I/O, no clock of its own)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from payments.domain.errors import Conflict
+from payments.domain.events import DomainEvent, EventType
+
+CaptureMethod = Literal["automatic", "manual"]
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    SUCCEEDED = "succeeded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+S = PaymentStatus
+# Only forward moves. Anything else (a late or duplicated webhook, a stale retry) is ignored, which is
+# what makes applying Stripe's events idempotent and order-independent.
+TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    S.PENDING: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
+    S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
+    S.PROCESSING: frozenset({S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
+    S.REQUIRES_CAPTURE: frozenset({S.PROCESSING, S.SUCCEEDED, S.CANCELED, S.FAILED}),
+    S.SUCCEEDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+# An order may have one payment in any of these at a time (the ORDER# claim is held).
+RELEASES_ORDER = frozenset({S.FAILED, S.CANCELED})
+# Not PENDING: a pending payment may have reached Stripe before a crash; resuming it (same
+# Idempotency-Key) settles what happened there first, then it can be canceled.
+CANCELABLE = frozenset({S.REQUIRES_ACTION, S.REQUIRES_CAPTURE})
+REFUNDABLE = frozenset({S.SUCCEEDED, S.PARTIALLY_REFUNDED})
+# Statuses that say the money moved: an order in one of these is paid, not merely in progress.
+PAID = frozenset({S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED})
+
+# The domain event that records arrival in each status.
+_ARRIVAL_EVENT: dict[PaymentStatus, EventType] = {
+    S.REQUIRES_ACTION: "PaymentRequiresAction",
+    S.PROCESSING: "PaymentProcessing",
+    S.REQUIRES_CAPTURE: "PaymentAuthorized",
+    S.SUCCEEDED: "PaymentProcessed",
+    S.FAILED: "PaymentFailed",
+    S.CANCELED: "PaymentCanceled",
+}
+
+
+def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    message: str
+    decline_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    status: str
+    reason: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class IntentSnapshot:
+    """What we need from a Stripe PaymentIntent, free of SDK types."""
+
+    id: str
+    status: str  # Stripe's PaymentIntent status
+    amount_received: int = 0
+    amount_capturable: int = 0
+    next_action: dict[str, Any] | None = None
+    client_secret: str | None = None
+    failure: Failure | None = None
+    charge_id: str | None = None
+    fee: int | None = None  # Stripe's fee on the charge, from its balance transaction
+
+
+_INTENT_STATUS: dict[str, PaymentStatus] = {
+    "requires_payment_method": S.FAILED,  # after a failed attempt; a fresh intent is never stored
+    "requires_confirmation": S.PENDING,
+    "requires_action": S.REQUIRES_ACTION,
+    "processing": S.PROCESSING,
+    "requires_capture": S.REQUIRES_CAPTURE,
+    "succeeded": S.SUCCEEDED,
+    "canceled": S.CANCELED,
+}
+
+
+@dataclass(frozen=True)
+class Payment:
+    id: str
+    order_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    payment_method_id: str
+    capture_method: CaptureMethod
+    created_at: str
+    updated_at: str
+    status: PaymentStatus = S.PENDING
+    version: int = 0
+    description: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    request_hash: str = ""  # fingerprint of the creating request: a reused key with another body is refused
+    stripe_customer_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+    stripe_charge_id: str | None = None
+    stripe_fee: int | None = None
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    amount_refund_pending: int = 0
+    refund_count: int = 0
+    dispute: Dispute | None = None
+    next_action: dict[str, Any] | None = None
+    client_secret: str | None = None
+    failure: Failure | None = None
+    return_url: str | None = None
+
+    # ------------------------------------------------------------------ behaviour
+
+    @property
+    def live(self) -> bool:
+        return self.status not in RELEASES_ORDER
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.amount_captured - self.amount_refunded - self.amount_refund_pending
+
+    def record(self, event_type: EventType, at: str, **changes: Any) -> Change:
+        """Apply `changes`, bump the version and record the event that explains them."""
+        updated = dataclasses.replace(self, **changes, version=self.version + 1, updated_at=at)
+        return Change(updated, DomainEvent.about(updated, event_type, at))
+
+    def apply_intent(self, intent: IntentSnapshot, at: str) -> Change | None:
+        """Move to what Stripe says, if that is a forward move; None when nothing changes.
+
+        Used for Stripe's synchronous answers and for payment_intent.* webhooks alike, so the two
+        paths agree and late or repeated news cannot move a payment backwards.
+        """
+        target = _INTENT_STATUS.get(intent.status)
+        if target is None or not can_move(self.status, target):
+            return None
+        event: EventType = _ARRIVAL_EVENT[target]
+        if target is S.SUCCEEDED and self.status is S.REQUIRES_CAPTURE:
+            event = "PaymentCaptured"
+        changes: dict[str, Any] = {
+            "status": target,
+            "stripe_payment_intent_id": intent.id,
+            "stripe_charge_id": intent.charge_id or self.stripe_charge_id,
+            "stripe_fee": intent.fee if intent.fee is not None else self.stripe_fee,
+            # Stripe's secret and next step are only meaningful while the customer has to act.
+            "next_action": intent.next_action if target is S.REQUIRES_ACTION else None,
+            "client_secret": intent.client_secret if target is S.REQUIRES_ACTION else None,
+        }
+        if target is S.SUCCEEDED:
+            changes["amount_captured"] = intent.amount_received
+        if target is S.FAILED:
+            changes["failure"] = intent.failure or Failure("payment_failed", "The payment failed")
+        return self.record(event, at, **changes)
+
+    def fail(self, failure: Failure, at: str) -> Change | None:
+        """Stripe refused before any intent could be kept (e.g. an invalid request)."""
+        if not can_move(self.status, S.FAILED):
+            return None
+        return self.record("PaymentFailed", at, status=S.FAILED, failure=failure)
+
+    def ensure_capturable(self) -> None:
+        if self.status is not S.REQUIRES_CAPTURE:
+            raise Conflict(
+                "payment_not_capturable",
+                f"only a requires_capture payment can be captured; this one is {self.status}",
+                payment_id=self.id,
+            )
+
+    def ensure_cancelable(self) -> None:
+        if self.status not in CANCELABLE:
+            raise Conflict(
+                "payment_not_cancelable",
+                f"a {self.status} payment cannot be canceled",
+                payment_id=self.id,
+            )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A new version of the payment and the event that records why."""
+
+    payment: Payment
+    event: DomainEvent

@@ -1,0 +1,128 @@
+"""API glue shared by every HTTP function: the resolver with our error mapping, the Lambda entry
+point (guards, correlation id, metrics, tracing), the caller, and idempotent command responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+
+from payments.domain.errors import FieldError, PaymentsError, ValidationFailed
+from payments.http import idempotency
+from payments.http.auth import Caller, caller_from_event
+from payments.http.guards import parse_json_body
+from payments.http.idempotency import ApiResult
+from payments.http.problems import PROBLEM_JSON, problem, problem_body, retry_after
+from payments.observability import logger, metrics, traced
+
+JSON = "application/json"
+STAGE_PREFIX = "/v1"
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=[STAGE_PREFIX])
+
+    @app.exception_handler(PaymentsError)
+    def _known(error: PaymentsError) -> Response[Any]:
+        if error.status >= 500:
+            logger.warning("request failed", extra={"code": error.code, "status": error.status})
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[Any]:
+        return problem_response(ValidationFailed(field_errors(error.errors())))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[Any]:
+        return Response(404, PROBLEM_JSON, json.dumps(_route_not_found_body()))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        # Logged with its stack for us; the client gets nothing internal.
+        logger.exception("unhandled error")
+        body = {
+            "type": "about:blank",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+            "code": "internal_error",
+        }
+        return Response(500, PROBLEM_JSON, json.dumps(body))
+
+    return app
+
+
+def _route_not_found_body() -> dict[str, Any]:
+    return {"type": "about:blank", "title": "Not found", "status": 404, "detail": "no such route", "code": "not_found"}
+
+
+def field_errors(errors: Any) -> list[FieldError]:
+    """Pydantic's errors as field paths and messages; the rejected values are never echoed."""
+    result = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        message = error.get("msg", "invalid")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        result.append(FieldError(".".join(location) or "body", message))
+    return result
+
+
+def problem_response(error: PaymentsError) -> Response[Any]:
+    return Response(error.status, PROBLEM_JSON, json.dumps(problem_body(error)), headers=retry_after(error))
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status, JSON, json.dumps(body), headers=headers or {})
+
+
+def result_response(result: ApiResult) -> Response[Any]:
+    headers = dict(result.headers)
+    content_type = headers.pop("Content-Type", JSON)
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    body = None if result.body is None else json.dumps(result.body)
+    return Response(result.status, content_type, body, headers=headers)
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    return caller_from_event(app.current_event.raw_event)
+
+
+def idempotent_command(
+    app: APIGatewayRestResolver, operation: str, who: Caller, produce: Callable[[], ApiResult]
+) -> Response[Any]:
+    """Run a POST/DELETE command under the caller's Idempotency-Key and answer its (first) result."""
+    event = app.current_event
+    key = idempotency.require_key(event.headers.get("idempotency-key"))
+    body = event.json_body if event.body else None
+    result = idempotency.run_idempotent(operation, who, key, body, produce, app.lambda_context)
+    return result_response(result)
+
+
+def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The function's entry point: guards run on the raw event before anything parses or logs it."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        _lowercase_headers(event)
+        try:
+            parse_json_body(event)
+        except PaymentsError as error:
+            return problem(error.status, error.code, error.title, error.detail, **error.extra)
+        return app.resolve(event, context)
+
+    return traced(handler)
+
+
+def _lowercase_headers(event: dict[str, Any]) -> None:
+    """HTTP header names are case-insensitive; API Gateway passes them as the client sent them."""
+    for field_name in ("headers", "multiValueHeaders"):
+        headers = event.get(field_name)
+        if headers:
+            event[field_name] = {str(k).lower(): v for k, v in headers.items()}

@@ -1,0 +1,48 @@
+"""Opaque list cursors, signed and bound to the caller and the query: a forged, altered or foreign
+cursor is refused (400) instead of leaking someone else's page."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from payments.domain.errors import InvalidCursor
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def encode_cursor(next_key: dict[str, Any] | None, key: bytes, binding: str) -> str | None:
+    if next_key is None:
+        return None
+    payload = base64.urlsafe_b64encode(json.dumps(next_key, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{payload}.{_sign(key, payload, binding)}"
+
+
+def decode_cursor(cursor: str | None, key: bytes, binding: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    payload, _, signature = cursor.partition(".")
+    if not payload or not hmac.compare_digest(signature, _sign(key, payload, binding)):
+        raise InvalidCursor("the cursor is not valid for this caller and query", param="cursor")
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("the cursor is malformed", param="cursor") from None
+    if not isinstance(decoded, dict):
+        raise InvalidCursor("the cursor is malformed", param="cursor")
+    return decoded
+
+
+def binding_for(caller_sub: str, **query: Any) -> str:
+    """What a cursor is bound to: who asked and what they asked for (minus the cursor itself)."""
+    return json.dumps({"caller": caller_sub, **query}, sort_keys=True, default=str)
+
+
+def _sign(key: bytes, payload: str, binding: str) -> str:
+    mac = hmac.new(key, f"{binding}\n{payload}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode()

@@ -1,0 +1,169 @@
+"""The HTTP contract's models (DESIGN section 3): request validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from payments.domain.errors import FieldError
+from payments.domain.money import SUPPORTED, amount_problems
+from payments.domain.payment import Payment
+
+OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+StripePaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")]
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _https_url(value: str) -> str:
+    if not value.startswith("https://") or len(value) > 2048:
+        raise ValueError("must be an https URL of at most 2048 characters")
+    return value
+
+
+def _currency(value: str) -> str:
+    lowered = value.lower()
+    if lowered not in SUPPORTED:
+        raise ValueError("must be a supported ISO 4217 currency code")
+    return lowered
+
+
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProcessPaymentRequest(Strict):
+    order_id: OrderId = Field(description="Your order's id; an order has at most one live payment")
+    # currency before amount: the amount's rules depend on it (validated in declaration order)
+    currency: Currency = Field(description="ISO 4217 code, any case; stored lowercase")
+    amount: StrictInt = Field(description="Integer amount in the currency's minor unit (cents for USD)")
+    payment_method_id: StripePaymentMethodId = Field(description="A Stripe PaymentMethod id (pm_...)")
+    capture: Literal["automatic", "manual"] = "automatic"
+    description: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=20)
+    return_url: Annotated[str, AfterValidator(_https_url)] | None = Field(
+        None, description="Where 3-D Secure returns the customer (https)"
+    )
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        None, description="Admins and services only: the customer to charge"
+    )
+
+    @field_validator("amount")
+    @classmethod
+    def _chargeable(cls, amount: int, info: ValidationInfo) -> int:
+        currency = info.data.get("currency")
+        problems: list[FieldError] = amount_problems(amount, currency or "usd", check_minimum=bool(currency))
+        if problems:
+            raise ValueError("; ".join(p.message for p in problems))
+        return amount
+
+
+class Failure(BaseModel):
+    code: str
+    decline_code: str | None = None
+    message: str
+
+
+class DisputeView(BaseModel):
+    id: str
+    status: str
+    reason: str
+    amount: int
+
+
+class PaymentResource(BaseModel):
+    id: str
+    order_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    status: str
+    capture_method: str
+    amount_captured: int
+    amount_refunded: int
+    dispute: DisputeView | None = None
+    next_action: dict[str, Any] | None = None
+    client_secret: str | None = None
+    failure: Failure | None = None
+    risk: dict[str, Any] | None = None
+    description: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    refunds: list[dict[str, Any]] = Field(default_factory=list)
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class PaymentList(BaseModel):
+    data: list[PaymentResource]
+    next_cursor: str | None
+
+
+class HistoryEvent(BaseModel):
+    event_id: str
+    event_type: str
+    version: int
+    occurred_at: str
+    data: dict[str, Any]
+
+
+class PaymentHistory(BaseModel):
+    payment_id: str
+    data: list[HistoryEvent]
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, str]] | None = None
+    param: str | None = None
+    decline_code: str | None = None
+    payment_id: str | None = None
+
+
+def payment_resource(payment: Payment, refunds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    failure = payment.failure
+    dispute = payment.dispute
+    return {
+        "id": payment.id,
+        "object": "payment",
+        "order_id": payment.order_id,
+        "customer_id": payment.customer_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": str(payment.status),
+        "capture_method": payment.capture_method,
+        "amount_captured": payment.amount_captured,
+        "amount_refunded": payment.amount_refunded,
+        "dispute": None
+        if dispute is None
+        else {"id": dispute.id, "status": dispute.status, "reason": dispute.reason, "amount": dispute.amount},
+        "next_action": payment.next_action,
+        "client_secret": payment.client_secret,
+        "failure": None
+        if failure is None
+        else {"code": failure.code, "decline_code": failure.decline_code, "message": failure.message},
+        "risk": None,
+        "description": payment.description,
+        "metadata": payment.metadata,
+        "refunds": refunds or [],
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+        "version": payment.version,
+    }

@@ -1,0 +1,46 @@
+"""Logger, Metrics and Tracer shared by every function (service name and namespace from environment:
+POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, set by CDK and the local stack from the catalog)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "payments"))
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Payments"),
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "payments"),
+)
+
+
+def count(name: str, value: int = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def tracing_enabled() -> bool:
+    """X-Ray only where a daemon listens (in Lambda with active tracing); off locally and in tests."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true"):
+        return False
+    return "AWS_XRAY_DAEMON_ADDRESS" in os.environ
+
+
+def traced(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """Wrap with Powertools Tracer, built on the first invocation rather than at import: the X-Ray SDK
+    costs about a third of a second of cold start, and nothing is traced before the first request."""
+    wrapped: list[Callable[[dict[str, Any], Any], Any]] = []
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        if not wrapped:
+            if tracing_enabled():
+                from aws_lambda_powertools import Tracer
+
+                wrapped.append(Tracer().capture_lambda_handler(handler))
+            else:
+                wrapped.append(handler)
+        return wrapped[0](event, context)
+
+    return invoke

@@ -1,0 +1,55 @@
+import pytest
+
+from payments.domain.errors import Forbidden, InvalidCursor, NotFound, Unauthenticated
+from payments.http.auth import caller_from_event
+from payments.http.pagination import binding_for, decode_cursor, encode_cursor
+
+KEY = b"k" * 32
+
+
+def test_cursor_round_trip():
+    binding = binding_for("alice", limit=20)
+    cursor = encode_cursor({"pk": "PAYMENT#1"}, KEY, binding)
+    assert cursor is not None
+    assert decode_cursor(cursor, KEY, binding) == {"pk": "PAYMENT#1"}
+    assert encode_cursor(None, KEY, binding) is None
+
+
+@pytest.mark.parametrize("mutate", [lambda c: c + "x", lambda c: "A" + c[1:], lambda c: "garbage", lambda c: "."])
+def test_forged_cursor_is_refused(mutate):
+    binding = binding_for("alice", limit=20)
+    cursor = encode_cursor({"pk": "PAYMENT#1"}, KEY, binding)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(mutate(cursor), KEY, binding)
+
+
+def test_foreign_cursor_and_other_query_are_refused():
+    cursor = encode_cursor({"pk": "x"}, KEY, binding_for("alice", limit=20))
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, KEY, binding_for("bob", limit=20))
+    with pytest.raises(InvalidCursor):
+        decode_cursor(cursor, KEY, binding_for("alice", limit=50))
+
+
+def claims_event(**claims):
+    return {"requestContext": {"authorizer": {"claims": claims}}}
+
+
+@pytest.mark.parametrize("groups", ["payments-admin", "[payments-admin other]", "other,payments-admin"])
+def test_admin_group_formats(groups):
+    assert caller_from_event(claims_event(sub="u1", **{"cognito:groups": groups})).is_admin
+
+
+def test_customer_cannot_act_for_another_and_gets_404_for_foreign_resources():
+    caller = caller_from_event(claims_event(sub="alice"))
+    assert not caller.is_admin
+    assert caller.customer_for(None) == "alice"
+    with pytest.raises(Forbidden):
+        caller.customer_for("bob")
+    with pytest.raises(NotFound):
+        caller.ensure_owner("bob", "payment", "pay_1")
+
+
+def test_missing_claims_is_unauthenticated():
+    with pytest.raises(Unauthenticated):
+        caller_from_event({"requestContext": {}})
