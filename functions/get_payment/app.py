@@ -15,7 +15,9 @@ app = api.create_app()
 @app.get(
     "/payments/<payment_id>",
     summary="Get a payment",
-    responses={200: {"description": "The payment", "content": {"application/json": {"model": PaymentResource}}}},
+    responses={
+        200: {"description": "The payment", "content": {"application/json": {"model": PaymentResource}}}
+    },
     tags=["payments"],
 )
 def read_payment(payment_id: str) -> Response[Any]:

@@ -15,7 +15,9 @@ app = api.create_app()
 @app.get(
     "/payments/<payment_id>/events",
     summary="A payment's history",
-    responses={200: {"description": "The events", "content": {"application/json": {"model": PaymentHistory}}}},
+    responses={
+        200: {"description": "The events", "content": {"application/json": {"model": PaymentHistory}}}
+    },
     tags=["payments"],
 )
 def history(payment_id: str) -> Response[Any]:

@@ -20,7 +20,9 @@ app = api.create_app()
 @app.get(
     "/payments",
     summary="List payments",
-    responses={200: {"description": "A page of payments", "content": {"application/json": {"model": PaymentList}}}},
+    responses={
+        200: {"description": "A page of payments", "content": {"application/json": {"model": PaymentList}}}
+    },
     tags=["payments"],
 )
 def list_all(
@@ -42,7 +44,10 @@ def list_all(
     )
     return api.json_response(
         200,
-        {"data": [payment_resource(p) for p in page.items], "next_cursor": encode_cursor(page.next_key, key, binding)},
+        {
+            "data": [payment_resource(p) for p in page.items],
+            "next_cursor": encode_cursor(page.next_key, key, binding),
+        },
     )
 
 

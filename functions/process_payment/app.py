@@ -10,8 +10,8 @@ from payments.application.process_payment import ProcessPayment, process_payment
 from payments.domain.ids import request_fingerprint
 from payments.domain.money import Money
 from payments.http import api
-from payments.http.idempotency import ApiResult
-from payments.http.schemas import PaymentResource, ProcessPaymentRequest, Problem, payment_resource
+from payments.http.idempotency import ApiResult, require_key
+from payments.http.schemas import PaymentResource, Problem, ProcessPaymentRequest, payment_resource
 from payments.observability import count
 
 app = api.create_app()
@@ -23,7 +23,10 @@ app = api.create_app()
     responses={
         201: {"description": "Payment created", "content": {"application/json": {"model": PaymentResource}}},
         402: {"description": "Card declined", "content": {"application/problem+json": {"model": Problem}}},
-        409: {"description": "Order already paid or in progress", "content": {"application/problem+json": {"model": Problem}}},
+        409: {
+            "description": "Order already paid or in progress",
+            "content": {"application/problem+json": {"model": Problem}},
+        },
     },
     tags=["payments"],
 )
@@ -35,7 +38,7 @@ def create_payment(
     customer_id = caller.customer_for(request.customer_id)
     command = ProcessPayment(
         customer_id=customer_id,
-        idempotency_key=api.idempotency.require_key(idempotency_key),
+        idempotency_key=require_key(idempotency_key),
         request_hash=request_fingerprint(app.current_event.json_body),
         order_id=request.order_id,
         money=Money(request.amount, request.currency),

@@ -23,7 +23,9 @@ def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
         attributes = {name for name, _ in keys}
         indexes = []
         for index in table.indexes:
-            index_keys = [(index.partition_key, "HASH")] + ([(index.sort_key, "RANGE")] if index.sort_key else [])
+            index_keys = [(index.partition_key, "HASH")] + (
+                [(index.sort_key, "RANGE")] if index.sort_key else []
+            )
             attributes.update(name for name, _ in index_keys)
             indexes.append(
                 {
@@ -64,7 +66,10 @@ def create_secrets(
     values = {
         catalog.STRIPE_API_KEY.name: stripe_api_key,
         catalog.STRIPE_WEBHOOK_SECRETS.name: json.dumps(
-            {"current": webhook_secret, **({"previous": previous_webhook_secret} if previous_webhook_secret else {})}
+            {
+                "current": webhook_secret,
+                **({"previous": previous_webhook_secret} if previous_webhook_secret else {}),
+            }
         ),
         catalog.CURSOR_KEY.name: cursor_key,
     }
@@ -79,3 +84,33 @@ def function_environment(fn: catalog.Function, names: dict[str, str] = LOCAL_NAM
         "POWERTOOLS_METRICS_NAMESPACE": catalog.METRICS_NAMESPACE,
         **catalog.environment(fn, names),
     }
+
+
+def subscriber_queue_names(fn: catalog.Function) -> tuple[str, str]:
+    return f"{fn.name}-events", f"{fn.name}-dlq"
+
+
+def create_subscriber_routes(
+    events: Any, sqs: Any, names: dict[str, str] = LOCAL_NAMES
+) -> dict[str, tuple[str, str]]:
+    """Each catalog subscriber's rule, with the catalog's pattern, delivering to an SQS queue (moto
+    cannot target Lambda); a dispatcher invokes the handler from there. Returns name -> (queue, dlq) URLs."""
+    routes: dict[str, tuple[str, str]] = {}
+    for fn in catalog.subscribers():
+        assert fn.subscription is not None
+        queue_name, dlq_name = subscriber_queue_names(fn)
+        queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+        dlq_url = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(
+            Name=fn.name,
+            EventBusName=names[catalog.EVENT_BUS],
+            EventPattern=json.dumps(fn.subscription.pattern()),
+        )
+        events.put_targets(
+            Rule=fn.name, EventBusName=names[catalog.EVENT_BUS], Targets=[{"Id": fn.name, "Arn": queue_arn}]
+        )
+        routes[fn.name] = (queue_url, dlq_url)
+    return routes

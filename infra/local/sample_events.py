@@ -43,7 +43,9 @@ def sample_event(fn: catalog.Function) -> dict[str, Any]:
         path,
         headers=headers,
         body=json.dumps(body) if body is not None else None,
-        claims=cognito_claims("admin-1" if fn.name in ADMIN_FUNCTIONS else "cus_example", admin=fn.name in ADMIN_FUNCTIONS)
+        claims=cognito_claims(
+            "admin-1" if fn.name in ADMIN_FUNCTIONS else "cus_example", admin=fn.name in ADMIN_FUNCTIONS
+        )
         if fn.route.authorizer
         else None,
         path_parameters=params,

@@ -80,7 +80,9 @@ class BusCapture:
     def __init__(self, events: Any, sqs: Any) -> None:
         self.sqs = sqs
         self.queue_url = sqs.create_queue(QueueName="bus-capture")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         events.put_rule(
             Name="capture-all", EventBusName="payments", EventPattern='{"source": ["payments", "stripe"]}'
         )
@@ -91,7 +93,9 @@ class BusCapture:
         import json
 
         while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not batch:
                 return self.seen
             for message in batch:

@@ -114,7 +114,7 @@ BAD_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("overrides,field", BAD_BODIES)
+@pytest.mark.parametrize(("overrides", "field"), BAD_BODIES)
 def test_bad_input_is_a_validation_problem_and_writes_nothing(aws, emulator, overrides, field):
     response = call("POST", "/payments", body=pay_body(**overrides))
     assert response.status == 400, response.body
@@ -134,7 +134,7 @@ def test_every_bad_field_is_listed(aws, emulator):
 
 
 @pytest.mark.parametrize(
-    "raw,code,status",
+    ("raw", "code", "status"),
     [("{not json", "malformed_json", 400), ('{"a": "' + "x" * 70_000 + '"}', "payload_too_large", 400)],
 )
 def test_malformed_or_oversized_body(aws, emulator, raw, code, status):
@@ -196,7 +196,9 @@ def test_unknown_payment_method_fails_cleanly(aws, emulator):
 
 
 def test_authentication_required_returns_next_action(aws, emulator):
-    body = pay_body(payment_method_id="pm_card_authenticationRequired", return_url="https://shop.example/done")
+    body = pay_body(
+        payment_method_id="pm_card_authenticationRequired", return_url="https://shop.example/done"
+    )
     response = call("POST", "/payments", body=body)
     assert response.status == 201
     payment = response.body
@@ -290,7 +292,7 @@ def test_crash_after_stripe_answered_then_retry_resumes_same_payment(aws, emulat
     from payments.adapters import aws as aws_clients
 
     ours = aws_clients.client("dynamodb")
-    ours.meta.events.register("before-call.dynamodb.TransactWriteItems", crash_once)
+    ours.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", crash_once)
     body = pay_body()
     crashed = call("POST", "/payments", body=body, idempotency_key="crash-key")
     assert crashed.status == 500
@@ -323,7 +325,6 @@ def test_put_events_failure_is_relayed_by_the_outbox_once(aws, emulator, bus):
 
     events_client.meta.events.unregister("before-call.events.PutEvents", unique_id="outage")
     from functions.outbox_relay.app import handler as relay
-
     from tests.support.lambda_context import FakeLambdaContext
 
     assert relay({}, FakeLambdaContext())["published"] == 2

@@ -10,7 +10,12 @@ from tests.support.api import call
 
 
 def make_payment(sub: str = "cus_alice", **overrides) -> dict:
-    body = {"order_id": f"o-{uuid.uuid4().hex[:10]}", "amount": 1000, "currency": "eur", "payment_method_id": "pm_card_visa"}
+    body = {
+        "order_id": f"o-{uuid.uuid4().hex[:10]}",
+        "amount": 1000,
+        "currency": "eur",
+        "payment_method_id": "pm_card_visa",
+    }
     body.update(overrides)
     response = call("POST", "/payments", body=body, sub=sub)
     assert response.status == 201, response.body
@@ -24,7 +29,9 @@ def test_another_customers_payment_is_not_found(aws, emulator):
         assert response.status == 404
         assert response.body["code"] == "not_found"
         # Same answer as for a payment that does not exist at all.
-        assert call("GET", path.replace(payment["id"], "pay_missing"), sub="cus_bob").body["code"] == "not_found"
+        assert (
+            call("GET", path.replace(payment["id"], "pay_missing"), sub="cus_bob").body["code"] == "not_found"
+        )
     assert call("GET", f"/payments/{payment['id']}", sub="admin", admin=True).status == 200
 
 

@@ -60,7 +60,7 @@ def call(
     admin: bool = False,
     body: Any = None,
     raw_body: str | None = None,
-    idempotency_key: str | None | bool = True,
+    idempotency_key: str | bool | None = True,
     query: str = "",
     headers: dict[str, str] | None = None,
 ) -> ApiResponse:

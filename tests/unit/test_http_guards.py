@@ -8,13 +8,16 @@ from payments.http.guards import MAX_BODY_BYTES, contains_card_number, luhn_vali
 
 
 @pytest.mark.parametrize(
-    "number", ["4242424242424242", "4242 4242 4242 4242", "4000-0566-5566-5556", "378282246310005", "6011111111111117"]
+    "number",
+    ["4242424242424242", "4242 4242 4242 4242", "4000-0566-5566-5556", "378282246310005", "6011111111111117"],
 )
 def test_card_numbers_are_detected(number):
     assert contains_card_number(f'{{"note": "{number}"}}')
 
 
-@pytest.mark.parametrize("text", ["1234567890123", "order-2026112612000001", '{"amount": 4242}', "pm_card_visa"])
+@pytest.mark.parametrize(
+    "text", ["1234567890123", "order-2026112612000001", '{"amount": 4242}', "pm_card_visa"]
+)
 def test_non_cards_pass(text):
     assert not contains_card_number(text)
 

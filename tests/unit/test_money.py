@@ -9,7 +9,9 @@ def test_currency_is_normalized_to_lowercase():
     assert Money.of(1000, "eUr").currency == "eur"
 
 
-@pytest.mark.parametrize("currency,exponent", [("usd", 2), ("jpy", 0), ("krw", 0), ("kwd", 3), ("bhd", 3)])
+@pytest.mark.parametrize(
+    ("currency", "exponent"), [("usd", 2), ("jpy", 0), ("krw", 0), ("kwd", 3), ("bhd", 3)]
+)
 def test_minor_unit_exponents(currency, exponent):
     assert minor_unit_exponent(currency) == exponent
 
@@ -51,7 +53,8 @@ def test_money_refuses_floats_and_bools():
 
 
 @pytest.mark.parametrize(
-    "amount,currency,text", [(1234, "usd", "12.34 USD"), (500, "jpy", "500 JPY"), (1230, "kwd", "1.230 KWD")]
+    ("amount", "currency", "text"),
+    [(1234, "usd", "12.34 USD"), (500, "jpy", "500 JPY"), (1230, "kwd", "1.230 KWD")],
 )
 def test_format(amount, currency, text):
     assert Money(amount, currency).format() == text

@@ -15,7 +15,9 @@ def test_cursor_round_trip():
     assert encode_cursor(None, KEY, binding) is None
 
 
-@pytest.mark.parametrize("mutate", [lambda c: c + "x", lambda c: "A" + c[1:], lambda c: "garbage", lambda c: "."])
+@pytest.mark.parametrize(
+    "mutate", [lambda c: c + "x", lambda c: "A" + c[1:], lambda c: "garbage", lambda c: "."]
+)
 def test_forged_cursor_is_refused(mutate):
     binding = binding_for("alice", limit=20)
     cursor = encode_cursor({"pk": "PAYMENT#1"}, KEY, binding)

@@ -55,8 +55,11 @@ def test_success_records_payment_processed_and_amount_captured():
 
 
 def test_manual_capture_goes_through_authorized_then_captured():
-    authorized = payment(capture="manual").apply_intent(intent("requires_capture", amount_capturable=1000), AT)
-    assert authorized is not None and authorized.event.event_type == "PaymentAuthorized"
+    authorized = payment(capture="manual").apply_intent(
+        intent("requires_capture", amount_capturable=1000), AT
+    )
+    assert authorized is not None
+    assert authorized.event.event_type == "PaymentAuthorized"
     captured = authorized.payment.apply_intent(intent("succeeded", amount_received=1000), AT)
     assert captured is not None
     assert captured.event.event_type == "PaymentCaptured"
@@ -80,7 +83,9 @@ def test_requires_action_keeps_secret_and_next_action_only_while_acting():
     assert acting is not None
     assert acting.payment.client_secret == "pi_1_secret_x"
     assert acting.payment.next_action == {"type": "use_stripe_sdk"}
-    done = acting.payment.apply_intent(intent("succeeded", amount_received=1000, client_secret="pi_1_secret_x"), AT)
+    done = acting.payment.apply_intent(
+        intent("succeeded", amount_received=1000, client_secret="pi_1_secret_x"), AT
+    )
     assert done is not None
     assert done.payment.client_secret is None
     assert done.payment.next_action is None

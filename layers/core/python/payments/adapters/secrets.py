@@ -13,7 +13,6 @@ from payments.config import settings
 
 
 def secret_string(name: str) -> str:
-    from aws_lambda_powertools.utilities import parameters
 
     provider = _provider()
     value = provider.get(name, max_age=settings().secrets_max_age_seconds)

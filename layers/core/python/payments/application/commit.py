@@ -63,4 +63,6 @@ class Store:
                 return self.save(change, extra(change))
             except ConcurrentUpdate:
                 continue
-        raise ConcurrentUpdate(f"payment {payment_id} kept changing; retry the request", payment_id=payment_id)
+        raise ConcurrentUpdate(
+            f"payment {payment_id} kept changing; retry the request", payment_id=payment_id
+        )

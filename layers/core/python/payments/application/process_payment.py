@@ -107,6 +107,9 @@ def raise_if_failed(payment: Payment) -> None:
         error = BadRequest(failure.code, failure.message, param="payment_method_id", payment_id=payment.id)
     else:
         error = CardDeclined(
-            failure.message, decline_code=failure.decline_code, payment_id=payment.id, failure_code=failure.code
+            failure.message,
+            decline_code=failure.decline_code,
+            payment_id=payment.id,
+            failure_code=failure.code,
         )
     raise error

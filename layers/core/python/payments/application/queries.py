@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from payments.application.ports import Page
-from payments.domain.errors import NotFound, ValidationFailed, FieldError
+from payments.domain.errors import FieldError, NotFound, ValidationFailed
 from payments.domain.events import DomainEvent
 from payments.domain.payment import Payment, PaymentStatus
 

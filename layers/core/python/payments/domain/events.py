@@ -109,7 +109,9 @@ def payment_data(payment: Payment, **extra: Any) -> PaymentData:
         failure=FailureData(code=failure.code, message=failure.message, decline_code=failure.decline_code)
         if failure
         else None,
-        dispute=DisputeData(id=dispute.id, status=dispute.status, reason=dispute.reason, amount=dispute.amount)
+        dispute=DisputeData(
+            id=dispute.id, status=dispute.status, reason=dispute.reason, amount=dispute.amount
+        )
         if dispute
         else None,
         **extra,

@@ -29,7 +29,9 @@ S = PaymentStatus
 # Only forward moves. Anything else (a late or duplicated webhook, a stale retry) is ignored, which is
 # what makes applying Stripe's events idempotent and order-independent.
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
-    S.PENDING: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
+    S.PENDING: frozenset(
+        {S.REQUIRES_ACTION, S.PROCESSING, S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}
+    ),
     S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
     S.PROCESSING: frozenset({S.REQUIRES_CAPTURE, S.SUCCEEDED, S.FAILED, S.CANCELED}),
     S.REQUIRES_CAPTURE: frozenset({S.PROCESSING, S.SUCCEEDED, S.CANCELED, S.FAILED}),

@@ -57,7 +57,13 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def _route_not_found_body() -> dict[str, Any]:
-    return {"type": "about:blank", "title": "Not found", "status": 404, "detail": "no such route", "code": "not_found"}
+    return {
+        "type": "about:blank",
+        "title": "Not found",
+        "status": 404,
+        "detail": "no such route",
+        "code": "not_found",
+    }
 
 
 def field_errors(errors: Any) -> list[FieldError]:
@@ -100,7 +106,7 @@ def idempotent_command(
     event = app.current_event
     key = idempotency.require_key(event.headers.get("idempotency-key"))
     body = event.json_body if event.body else None
-    result = idempotency.run_idempotent(operation, who, key, body, produce, app.lambda_context)
+    result = idempotency.run_idempotent(operation, who, key, body, produce, lambda_context=app.lambda_context)
     return result_response(result)
 
 

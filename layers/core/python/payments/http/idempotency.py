@@ -40,7 +40,9 @@ class ApiResult:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ApiResult:
-        return cls(record["status"], record.get("body"), record.get("headers") or {}, bool(record.get("replayed")))
+        return cls(
+            record["status"], record.get("body"), record.get("headers") or {}, bool(record.get("replayed"))
+        )
 
 
 def _storable(error: PaymentsError) -> bool:
@@ -62,6 +64,7 @@ def run_idempotent(
     key: str,
     body: Any,
     produce: Callable[[], ApiResult],
+    *,
     lambda_context: Any = None,
 ) -> ApiResult:
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -77,7 +80,9 @@ def run_idempotent(
     try:
         record = execute(request=request, produce=produce)
     except IdempotencyAlreadyInProgressError:
-        raise RequestInProgress("a request with this Idempotency-Key is still running; retry shortly") from None
+        raise RequestInProgress(
+            "a request with this Idempotency-Key is still running; retry shortly"
+        ) from None
     except IdempotencyValidationError:
         raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request") from None
     return ApiResult.from_record(record)
@@ -117,13 +122,15 @@ def _runner(operation: str) -> tuple[Any, Callable[..., dict[str, Any]]]:
             except PaymentsError as error:
                 if not _storable(error):
                     raise  # the record is deleted: the client may retry with the same key
-                return ApiResult(error.status, problem_body(error), {"Content-Type": "application/problem+json"}).as_record()
+                return ApiResult(
+                    error.status, problem_body(error), {"Content-Type": "application/problem+json"}
+                ).as_record()
 
         _RUNNERS[operation] = (config, execute)
     return _RUNNERS[operation]
 
 
-def _mark_replayed(response: Any, _record: Any) -> Any:
+def _mark_replayed(response: Any, idempotent_data: Any) -> Any:
     return {**response, "replayed": True}
 
 

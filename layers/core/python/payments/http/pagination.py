@@ -19,7 +19,9 @@ MAX_LIMIT = 100
 def encode_cursor(next_key: dict[str, Any] | None, key: bytes, binding: str) -> str | None:
     if next_key is None:
         return None
-    payload = base64.urlsafe_b64encode(json.dumps(next_key, separators=(",", ":")).encode()).decode().rstrip("=")
+    payload = (
+        base64.urlsafe_b64encode(json.dumps(next_key, separators=(",", ":")).encode()).decode().rstrip("=")
+    )
     return f"{payload}.{_sign(key, payload, binding)}"
 
 

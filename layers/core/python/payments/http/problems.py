@@ -27,7 +27,14 @@ def problem(
     status: int, code: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> dict[str, Any]:
     """A problem response in API Gateway proxy form (for errors raised outside the resolver)."""
-    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail, "code": code, **extra}
+    body = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return {
         "statusCode": status,
         "headers": {"Content-Type": PROBLEM_JSON, **(headers or {})},

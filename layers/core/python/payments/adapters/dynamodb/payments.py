@@ -116,7 +116,12 @@ class DynamoPaymentRepository:
                 "Put": {
                     "TableName": self.table,
                     "Item": to_item(
-                        {"pk": f"ORDER#{payment.order_id}", "sk": "ORDER", "payment_id": payment.id, "live": True}
+                        {
+                            "pk": f"ORDER#{payment.order_id}",
+                            "sk": "ORDER",
+                            "payment_id": payment.id,
+                            "live": True,
+                        }
                     ),
                     # One live payment per order: free, released by a failed/canceled one, or ours.
                     "ConditionExpression": "attribute_not_exists(pk) OR live = :false OR payment_id = :id",

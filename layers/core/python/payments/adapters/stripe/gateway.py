@@ -141,7 +141,9 @@ def intent_snapshot(intent: Any, failure: Failure | None = None) -> IntentSnapsh
 
 
 def _plain(obj: Any) -> Any:
-    """SDK objects are dict subclasses; store plain JSON-able values only."""
+    """Store plain JSON-able values only (SDK objects convert with to_dict)."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -171,8 +173,14 @@ def translate(error: Exception) -> PaymentsError:
         code = getattr(error, "code", None) or "invalid_request"
         param = getattr(error, "param", None)
         if code == "resource_missing" and param == "payment_method":
-            return ProviderRejected("payment_method_invalid", "no such payment method", param="payment_method_id")
+            return ProviderRejected(
+                "payment_method_invalid", "no such payment method", param="payment_method_id"
+            )
         if code == "amount_too_small":
-            return ProviderRejected("amount_too_small", "the amount is below the provider's minimum", param="amount")
-        return ProviderRejected("invalid_request", "the payment provider refused the request", provider_code=code)
+            return ProviderRejected(
+                "amount_too_small", "the amount is below the provider's minimum", param="amount"
+            )
+        return ProviderRejected(
+            "invalid_request", "the payment provider refused the request", provider_code=code
+        )
     return ProviderError("the payment provider failed; retry with the same Idempotency-Key")

@@ -1,0 +1,114 @@
+"""EventBridge rule -> Lambda, locally: each subscriber's rule delivers to an SQS queue in moto; the
+dispatcher receives from it, invokes the subscriber's handler with the EventBridge event, retries a
+failure (like the rule's retry policy) and then parks the event in the subscriber's DLQ.
+
+Used by the integration tests (drain until quiet) and by `make dev` (a polling loop)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import catalog
+
+logger = logging.getLogger("dispatcher")
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Delivery:
+    function: str
+    event_id: str
+    detail_type: str
+    attempt: int
+    outcome: str  # "ok", "retry" or "dlq"
+    error: str | None = None
+
+
+@dataclass
+class EventDispatcher:
+    sqs: Any
+    routes: dict[str, tuple[str, str]]  # function -> (queue url, dlq url)
+    max_attempts: int = 3
+    account: str = "123456789012"
+    context_factory: Callable[[str], Any] | None = None
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    log: list[Delivery] = field(default_factory=list)
+    on_delivery: Callable[[Delivery], None] | None = None
+
+    def handler(self, function: str) -> Handler:
+        if function not in self.handlers:
+            self.handlers[function] = importlib.import_module(f"functions.{function}.app").handler
+        return self.handlers[function]
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive and handle what is waiting on every subscriber queue; returns deliveries made."""
+        handled = 0
+        for function, (queue_url, dlq_url) in self.routes.items():
+            messages = self.sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait_seconds,
+                AttributeNames=["ApproximateReceiveCount"],
+                VisibilityTimeout=0,
+            ).get("Messages", [])
+            for message in messages:
+                self._deliver(function, queue_url, dlq_url, message)
+                handled += 1
+        return handled
+
+    def drain(self, max_rounds: int = 50) -> list[Delivery]:
+        """Poll until every queue is empty (tests); returns this drain's deliveries."""
+        start = len(self.log)
+        for _ in range(max_rounds):
+            if not self.poll_once():
+                break
+        return self.log[start:]
+
+    def _deliver(self, function: str, queue_url: str, dlq_url: str, message: dict[str, Any]) -> None:
+        event = json.loads(message["Body"])
+        event.setdefault("account", self.account)  # moto's events lack it; EventBridge always sends it
+        event.setdefault("id", str(uuid.uuid4()))
+        attempt = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        context = self.context_factory(function) if self.context_factory else None
+        try:
+            self.handler(function)(event, context)
+        except Exception as error:  # the subscriber failed: retry, then DLQ
+            outcome = "dlq" if attempt >= self.max_attempts else "retry"
+            self._record(function, event, attempt, outcome, f"{type(error).__name__}: {error}")
+            if outcome == "dlq":
+                self.sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(event))
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return
+        self._record(function, event, attempt, "ok")
+        self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _record(
+        self, function: str, event: dict[str, Any], attempt: int, outcome: str, error: str | None = None
+    ) -> None:
+        delivery = Delivery(
+            function, str(event.get("id")), str(event.get("detail-type")), attempt, outcome, error
+        )
+        self.log.append(delivery)
+        level = logging.WARNING if outcome != "ok" else logging.INFO
+        logger.log(
+            level,
+            "%s %s -> %s attempt %d: %s%s",
+            delivery.detail_type,
+            delivery.event_id,
+            function,
+            attempt,
+            outcome,
+            f" ({error})" if error else "",
+        )
+        if self.on_delivery:
+            self.on_delivery(delivery)
+
+
+def subscriber_names() -> list[str]:
+    return [f.name for f in catalog.subscribers()]
