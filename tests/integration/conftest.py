@@ -109,3 +109,14 @@ class BusCapture:
 @pytest.fixture
 def bus(aws: dict[str, Any]) -> BusCapture:
     return BusCapture(aws["events"], boto3.client("sqs"))
+
+
+@pytest.fixture
+def dispatcher(aws: dict[str, Any]) -> Any:
+    """The catalog's subscriber rules routed to SQS in moto; `dispatcher.drain()` runs the handlers."""
+    from infra.local.dispatcher import EventDispatcher
+    from tests.support.lambda_context import FakeLambdaContext
+
+    sqs = boto3.client("sqs")
+    routes = resources.create_subscriber_routes(aws["events"], sqs)
+    return EventDispatcher(sqs, routes, context_factory=lambda name: FakeLambdaContext(function_name=name))
