@@ -9,7 +9,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
@@ -86,11 +86,18 @@ def form(params: dict[str, str]) -> str:
     return urlencode(params)
 
 
-def pay(client: stripe.StripeClient, payment_method: str = "pm_card_visa", **params: Any) -> stripe.PaymentIntent:
+def pay(
+    client: stripe.StripeClient, payment_method: str = "pm_card_visa", **params: Any
+) -> stripe.PaymentIntent:
     """A confirmed PaymentIntent for 20.00 usd (or whatever `params` override)."""
-    return client.v1.payment_intents.create(
-        params={"amount": 2000, "currency": "usd", "payment_method": payment_method, "confirm": True, **params}
-    )
+    payload = {"amount": 2000, "currency": "usd", "payment_method": payment_method, "confirm": True, **params}
+    return client.v1.payment_intents.create(params=cast("stripe.params.PaymentIntentCreateParams", payload))
+
+
+def as_dict(obj: stripe.StripeObject | None) -> dict[str, Any]:
+    """A nested StripeObject (metadata, ...) as a plain dict."""
+    assert obj is not None
+    return obj.to_dict()
 
 
 @dataclass

@@ -10,7 +10,9 @@ from infra.local.stripe_emulator import StripeEmulator
 from .conftest import control, pay
 
 
-def test_the_dispute_card_opens_a_dispute_after_the_charge(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+def test_the_dispute_card_opens_a_dispute_after_the_charge(
+    client: stripe.StripeClient, emu: StripeEmulator
+) -> None:
     intent = pay(client, "pm_card_createDispute")
 
     [dispute] = client.v1.disputes.list(params={"payment_intent": intent.id}).data
@@ -21,14 +23,20 @@ def test_the_dispute_card_opens_a_dispute_after_the_charge(client: stripe.Stripe
     assert charge.disputed is True
     [withdrawal] = dispute.balance_transactions
     assert (withdrawal.amount, withdrawal.fee, withdrawal.net) == (-2000, 1500, -3500)
-    assert (withdrawal.type, withdrawal.reporting_category, withdrawal.source) == ("adjustment", "dispute", dispute.id)
+    assert (withdrawal.type, withdrawal.reporting_category, withdrawal.source) == (
+        "adjustment",
+        "dispute",
+        dispute.id,
+    )
     types = [event["type"] for event in emu.events()]
     assert types[-2:] == ["charge.dispute.created", "charge.dispute.funds_withdrawn"]
     assert types.index("payment_intent.succeeded") < types.index("charge.dispute.created")
     assert emu.events("charge.dispute.created")[0]["request"] == {"id": None, "idempotency_key": None}
 
 
-def test_won_disputes_reinstate_the_amount_but_not_the_fee(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+def test_won_disputes_reinstate_the_amount_but_not_the_fee(
+    client: stripe.StripeClient, emu: StripeEmulator
+) -> None:
     intent = pay(client)
     opened = control(emu, "disputes", {"payment_intent": intent.id, "reason": "product_not_received"}).json()
 
@@ -72,7 +80,9 @@ def test_submitting_evidence_and_accepting(client: stripe.StripeClient, emu: Str
     assert updated.evidence.uncategorized_text == "delivered"
     assert updated.evidence_details.submission_count == 1
     assert accepted.status == "lost"
-    assert emu.events("charge.dispute.updated")[0]["data"]["previous_attributes"]["status"] == "needs_response"
+    assert (
+        emu.events("charge.dispute.updated")[0]["data"]["previous_attributes"]["status"] == "needs_response"
+    )
 
 
 def test_disputed_charges_cannot_be_refunded_or_disputed_twice(

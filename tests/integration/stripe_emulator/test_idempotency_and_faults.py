@@ -20,12 +20,15 @@ PARAMS: stripe.params.PaymentIntentCreateParams = {
 }
 
 
-def test_a_replay_returns_the_same_object_byte_for_byte(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+def test_a_replay_returns_the_same_object_byte_for_byte(
+    client: stripe.StripeClient, emu: StripeEmulator
+) -> None:
     first = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "order-1"})
     second = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "order-1"})
 
     assert first.id == second.id
-    assert first.last_response is not None and second.last_response is not None
+    assert first.last_response is not None
+    assert second.last_response is not None
     assert second.last_response.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.last_response.headers
     assert second.last_response.body == first.last_response.body
@@ -48,7 +51,9 @@ def test_reusing_a_key_with_other_parameters_is_an_idempotency_error(
     client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "order-3"})
 
     with pytest.raises(stripe.IdempotencyError) as raised:
-        client.v1.payment_intents.create(params={**PARAMS, "amount": 2500}, options={"idempotency_key": "order-3"})
+        client.v1.payment_intents.create(
+            params={**PARAMS, "amount": 2500}, options={"idempotency_key": "order-3"}
+        )
     with pytest.raises(stripe.IdempotencyError):
         client.v1.customers.create(options={"idempotency_key": "order-3"})  # other endpoint
 
@@ -60,14 +65,18 @@ def test_reusing_a_key_with_other_parameters_is_an_idempotency_error(
 def test_keys_are_scoped_per_api_key(emu: StripeEmulator) -> None:
     body = "amount=2000&currency=usd"
     headers = {"Idempotency-Key": "shared"}
-    one = raw_request(emu.url, "POST", "/v1/payment_intents", body=body, headers=headers, api_key="sk_test_one")
-    two = raw_request(emu.url, "POST", "/v1/payment_intents", body=body, headers=headers, api_key="sk_test_two")
+    one = raw_request(
+        emu.url, "POST", "/v1/payment_intents", body=body, headers=headers, api_key="sk_test_one"
+    )
+    two = raw_request(
+        emu.url, "POST", "/v1/payment_intents", body=body, headers=headers, api_key="sk_test_two"
+    )
 
     assert one.json()["id"] != two.json()["id"]
 
 
 def test_declines_are_replayed_too(client: stripe.StripeClient, emu: StripeEmulator) -> None:
-    declined = {**PARAMS, "payment_method": "pm_card_chargeDeclined"}
+    declined: stripe.params.PaymentIntentCreateParams = {**PARAMS, "payment_method": "pm_card_chargeDeclined"}
     errors = []
     for _ in range(2):
         with pytest.raises(stripe.CardError) as raised:
@@ -75,18 +84,23 @@ def test_declines_are_replayed_too(client: stripe.StripeClient, emu: StripeEmula
         errors.append(raised.value)
 
     assert errors[0].http_body == errors[1].http_body
-    assert errors[1].headers is not None and errors[1].headers["Idempotent-Replayed"] == "true"
-    assert len(emu.payment_intents()) == 1 and len(emu.charges()) == 1
+    assert errors[1].headers is not None
+    assert errors[1].headers["Idempotent-Replayed"] == "true"
+    assert len(emu.payment_intents()) == 1
+    assert len(emu.charges()) == 1
 
 
 def test_validation_failures_are_not_saved(client: stripe.StripeClient, emu: StripeEmulator) -> None:
     body = "amount=abc&currency=usd"
     headers = {"Idempotency-Key": "fix-and-retry"}
     rejected = raw_request(emu.url, "POST", "/v1/payment_intents", body=body, headers=headers)
-    fixed = raw_request(emu.url, "POST", "/v1/payment_intents", body="amount=2000&currency=usd", headers=headers)
+    fixed = raw_request(
+        emu.url, "POST", "/v1/payment_intents", body="amount=2000&currency=usd", headers=headers
+    )
 
     assert rejected.status == 400
-    assert fixed.status == 200 and "Idempotent-Replayed" not in fixed.headers
+    assert fixed.status == 200
+    assert "Idempotent-Replayed" not in fixed.headers
 
 
 def test_concurrent_requests_with_one_key_create_exactly_one_object(emu: StripeEmulator) -> None:
@@ -101,7 +115,8 @@ def test_concurrent_requests_with_one_key_create_exactly_one_object(emu: StripeE
         ids = set(pool.map(create, clients))
 
     assert len(ids) == 1
-    assert len(emu.payment_intents()) == 1 and len(emu.charges()) == 1
+    assert len(emu.payment_intents()) == 1
+    assert len(emu.charges()) == 1
 
 
 @pytest.mark.parametrize(
@@ -113,7 +128,11 @@ def test_concurrent_requests_with_one_key_create_exactly_one_object(emu: StripeE
     ],
 )
 def test_injected_faults(
-    client: stripe.StripeClient, emu: StripeEmulator, kind: str, error: type[stripe.StripeError], status: int | None
+    client: stripe.StripeClient,
+    emu: StripeEmulator,
+    kind: str,
+    error: type[stripe.StripeError],
+    status: int | None,
 ) -> None:
     emu.inject_fault(method="POST", path_prefix="/v1/payment_intents", kind=kind, times=2)
 
@@ -125,7 +144,8 @@ def test_injected_faults(
     retried = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": f"retry-{kind}"})
 
     assert retried.status == "succeeded"
-    assert retried.last_response is not None and "Idempotent-Replayed" not in retried.last_response.headers
+    assert retried.last_response is not None
+    assert "Idempotent-Replayed" not in retried.last_response.headers
     assert len(emu.payment_intents()) == 1
 
 

@@ -19,7 +19,7 @@ def five_customers(client: stripe.StripeClient) -> list[str]:
 def test_lists_are_newest_first_with_has_more(client: stripe.StripeClient, five_customers: list[str]) -> None:
     page = client.v1.customers.list(params={"limit": 2})
 
-    assert page.object == "list"
+    assert page.to_dict()["object"] == "list"
     assert page.url == "/v1/customers"
     assert [customer.id for customer in page.data] == five_customers[:-3:-1]
     assert page.has_more is True
@@ -32,9 +32,12 @@ def test_starting_after_and_ending_before(client: stripe.StripeClient, five_cust
     last = client.v1.customers.list(params={"limit": 2, "starting_after": newest_first[3]})
     before = client.v1.customers.list(params={"limit": 2, "ending_before": newest_first[4]})
 
-    assert [c.id for c in after.data] == newest_first[2:4] and after.has_more is True
-    assert [c.id for c in last.data] == newest_first[4:] and last.has_more is False
-    assert [c.id for c in before.data] == newest_first[2:4] and before.has_more is True
+    assert [c.id for c in after.data] == newest_first[2:4]
+    assert after.has_more is True
+    assert [c.id for c in last.data] == newest_first[4:]
+    assert last.has_more is False
+    assert [c.id for c in before.data] == newest_first[2:4]
+    assert before.has_more is True
 
 
 def test_auto_pagination_walks_every_page(client: stripe.StripeClient, five_customers: list[str]) -> None:
@@ -78,14 +81,17 @@ def test_expand_dotted_paths(client: stripe.StripeClient) -> None:
     assert isinstance(intent.latest_charge, stripe.Charge)
     assert isinstance(intent.latest_charge.balance_transaction, stripe.BalanceTransaction)
     assert isinstance(intent.payment_method, stripe.PaymentMethod)
-    assert isinstance(intent.customer, stripe.Customer) and intent.customer.id == customer.id
+    assert isinstance(intent.customer, stripe.Customer)
+    assert intent.customer.id == customer.id
     refund = client.v1.refunds.create(
         params={"payment_intent": intent.id, "expand": ["charge.balance_transaction", "payment_intent"]}
     )
     assert isinstance(refund.charge, stripe.Charge)
     assert isinstance(refund.charge.balance_transaction, stripe.BalanceTransaction)
     assert isinstance(refund.payment_intent, stripe.PaymentIntent)
-    transaction = client.v1.balance_transactions.retrieve(str(refund.balance_transaction), params={"expand": ["source"]})
+    transaction = client.v1.balance_transactions.retrieve(
+        str(refund.balance_transaction), params={"expand": ["source"]}
+    )
     assert isinstance(transaction.source, stripe.Refund)
 
 
@@ -97,7 +103,9 @@ def test_expand_inside_lists(client: stripe.StripeClient) -> None:
     assert isinstance(page.data[0].latest_charge, stripe.Charge)
 
 
-def test_an_invalid_expand_fails_before_anything_is_created(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+def test_an_invalid_expand_fails_before_anything_is_created(
+    client: stripe.StripeClient, emu: StripeEmulator
+) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raised:
         pay(client, expand=["latest_charge.nonsense"])
 
@@ -108,14 +116,17 @@ def test_an_invalid_expand_fails_before_anything_is_created(client: stripe.Strip
 def test_unexpanded_references_are_ids(client: stripe.StripeClient) -> None:
     intent = pay(client)
 
-    assert isinstance(intent.latest_charge, str) and intent.latest_charge.startswith("ch_")
-    assert isinstance(intent.payment_method, str) and intent.payment_method.startswith("pm_")
+    assert isinstance(intent.latest_charge, str)
+    assert intent.latest_charge.startswith("ch_")
+    assert isinstance(intent.payment_method, str)
+    assert intent.payment_method.startswith("pm_")
 
 
 def test_list_charges_by_payment_intent(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.CardError) as declined:
         pay(client, "pm_card_chargeDeclined")
-    assert declined.value.error is not None and declined.value.error.payment_intent is not None
+    assert declined.value.error is not None
+    assert declined.value.error.payment_intent is not None
     intent_id = declined.value.error.payment_intent.id
     client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
     pay(client)

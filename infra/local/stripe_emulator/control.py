@@ -1,0 +1,178 @@
+"""The control API under `/_emulator/`: what Stripe's dashboard or a cardholder would do.
+
+No authentication, JSON in and out. Every action is also a method on StripeEmulator; this module
+only translates HTTP to those calls (including the 3-D Secure page a browser is redirected to).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlencode
+
+from .errors import ApiError, invalid_request
+from .model import Obj
+from .wire import HttpRequest, HttpResponse, json_response
+
+PREFIX = "/_emulator/"
+
+
+class Controls(Protocol):
+    def reset(self) -> None: ...
+
+    def get(self, object_id: str) -> Obj | None: ...
+
+    def authenticate_payment_intent(self, payment_intent_id: str, succeed: bool = True) -> Obj: ...
+
+    def create_dispute(self, charge_or_payment_intent_id: str, reason: str = "fraudulent") -> Obj: ...
+
+    def close_dispute(self, dispute_id: str, won: bool) -> Obj: ...
+
+    def fail_refund(self, refund_id: str) -> Obj: ...
+
+    def succeed_refund(self, refund_id: str) -> Obj: ...
+
+    def add_webhook_endpoint(self, url: str, secret: str) -> None: ...
+
+    def inject_fault(
+        self,
+        method: str = "POST",
+        path_prefix: str = "/v1/payment_intents",
+        kind: str = "api_error",
+        times: int = 1,
+    ) -> None: ...
+
+
+_Action = Callable[[HttpRequest, Obj, tuple[str, ...]], HttpResponse]
+
+
+def _text(body: Obj, name: str, *, choices: tuple[str, ...] = (), default: str | None = None) -> str:
+    value = body.get(name, default)
+    if not isinstance(value, str) or (choices and value not in choices):
+        expected = f"one of {', '.join(choices)}" if choices else "a string"
+        raise invalid_request(f"`{name}` must be {expected}.", param=name)
+    return value
+
+
+def _html(status: int, title: str, content: str) -> HttpResponse:
+    page = f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1>{content}"
+    return HttpResponse(status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+class ControlApi:
+    def __init__(self, controls: Controls) -> None:
+        self._controls = controls
+        self._routes: list[tuple[str, re.Pattern[str], _Action]] = [
+            ("GET", re.compile(r"health"), self._health),
+            ("POST", re.compile(r"reset"), self._reset),
+            ("POST", re.compile(r"payment_intents/([^/]+)/authenticate"), self._authenticate),
+            ("GET", re.compile(r"3ds/([^/]+)"), self._three_d_secure),
+            ("POST", re.compile(r"disputes"), self._open_dispute),
+            ("POST", re.compile(r"disputes/([^/]+)/close"), self._close_dispute),
+            ("POST", re.compile(r"refunds/([^/]+)/fail"), self._fail_refund),
+            ("POST", re.compile(r"refunds/([^/]+)/succeed"), self._succeed_refund),
+            ("POST", re.compile(r"webhook_endpoints"), self._add_webhook_endpoint),
+            ("POST", re.compile(r"faults"), self._inject_fault),
+        ]
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        path = request.path.removeprefix(PREFIX)
+        try:
+            for method, pattern, action in self._routes:
+                match = pattern.fullmatch(path)
+                if match and method == request.method:
+                    return action(request, _json_body(request), match.groups())
+            raise invalid_request(f"Unrecognized control URL ({request.method}: {request.path}).", status=404)
+        except ApiError as error:
+            return json_response(error.status, error.body())
+        except ValueError as error:
+            return json_response(400, invalid_request(str(error)).body())
+
+    def _health(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, {"status": "ok"})
+
+    def _reset(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        self._controls.reset()
+        return json_response(200, {"reset": True})
+
+    def _authenticate(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        outcome = _text(body, "outcome", choices=("succeed", "fail"), default="succeed")
+        return json_response(200, self._controls.authenticate_payment_intent(ids[0], outcome == "succeed"))
+
+    def _three_d_secure(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """The page `next_action` points at: completes 3-D Secure and returns to the merchant."""
+        intent_id = ids[0]
+        outcome = parse_qs(request.query).get("outcome", [""])[0]
+        if outcome not in ("succeed", "fail"):
+            links = "".join(
+                f'<p><a href="?outcome={choice}">{label}</a></p>'
+                for choice, label in (("succeed", "Complete authentication"), ("fail", "Fail authentication"))
+            )
+            return _html(200, f"3D Secure test page for {intent_id}", links)
+        before = self._controls.get(intent_id) or {}
+        redirect = (before.get("next_action") or {}).get("redirect_to_url") or {}
+        try:
+            intent = self._controls.authenticate_payment_intent(intent_id, outcome == "succeed")
+        except ApiError as error:
+            return _html(error.status, "Authentication not possible", f"<p>{html.escape(error.message)}</p>")
+        return_url = redirect.get("return_url")
+        if not return_url:
+            return _html(200, f"Authentication {outcome}ed", "<p>You can close this window.</p>")
+        query = urlencode(
+            {
+                "payment_intent": intent["id"],
+                "payment_intent_client_secret": intent["client_secret"],
+                "redirect_status": "failed" if intent["status"] == "requires_payment_method" else "succeeded",
+            }
+        )
+        separator = "&" if "?" in return_url else "?"
+        return HttpResponse(302, b"", {"Location": f"{return_url}{separator}{query}"})
+
+    def _open_dispute(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        target = body.get("charge") or body.get("payment_intent")
+        if not isinstance(target, str):
+            raise invalid_request("Pass `charge` or `payment_intent`.", param="charge")
+        reason = _text(body, "reason", default="fraudulent")
+        return json_response(200, self._controls.create_dispute(target, reason))
+
+    def _close_dispute(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        outcome = _text(body, "outcome", choices=("won", "lost"))
+        return json_response(200, self._controls.close_dispute(ids[0], outcome == "won"))
+
+    def _fail_refund(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.fail_refund(ids[0]))
+
+    def _succeed_refund(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.succeed_refund(ids[0]))
+
+    def _add_webhook_endpoint(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        url, secret = _text(body, "url"), _text(body, "secret")
+        self._controls.add_webhook_endpoint(url, secret)
+        return json_response(200, {"url": url})
+
+    def _inject_fault(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        times = body.get("times", 1)
+        if not isinstance(times, int):
+            raise invalid_request("`times` must be an integer.", param="times")
+        self._controls.inject_fault(
+            method=_text(body, "method", default="POST"),
+            path_prefix=_text(body, "path_prefix", default="/v1/payment_intents"),
+            kind=_text(body, "kind"),
+            times=times,
+        )
+        return json_response(200, {"injected": body})
+
+
+def _json_body(request: HttpRequest) -> Obj:
+    if not request.body.strip():
+        return {}
+    try:
+        body: Any = json.loads(request.body)
+    except ValueError as error:
+        raise invalid_request(f"The body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise invalid_request("The body must be a JSON object.")
+    return body

@@ -1,0 +1,221 @@
+"""StripeEmulator: the object tests and the local stack start, inspect and steer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+
+from .api import StripeApi
+from .control import PREFIX, ControlApi
+from .errors import invalid_request
+from .faults import FaultInjector
+from .idempotency import IdempotencyCache
+from .model import SYSTEM, Obj, public
+from .resources import ROUTES, disputes, payments, refunds
+from .resources.events import type_matches
+from .routing import Router
+from .server import EmulatorHTTPServer
+from .store import Store
+from .webhooks import WebhookDispatcher
+from .wire import HttpRequest, HttpResponse
+
+_LOOPBACK = ("127.0.0.1", "localhost")
+_POLL_INTERVAL = 0.05  # how quickly stop() is noticed by the serving thread
+
+
+class StripeEmulator:
+    """A stateful, in-memory Stripe API on 127.0.0.1.
+
+    `start()` serves in a daemon thread; use `url` as the SDK's `api` base address. The methods
+    below the lifecycle ones read state (returning copies) or act as Stripe or a cardholder would.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_endpoints: Iterable[tuple[str, str]] = (),
+        webhook_retry_delays: Sequence[float] = (1.0, 2.0, 5.0),
+    ) -> None:
+        if host not in _LOOPBACK:
+            raise ValueError(f"the Stripe emulator only binds to the loopback interface, not {host!r}")
+        self._host, self._port = host, port
+        self._dispatcher = WebhookDispatcher(webhook_retry_delays, self._webhook_delivered)
+        self._store = Store(self._dispatcher)
+        self._faults = FaultInjector()
+        self._idempotency = IdempotencyCache()
+        self._api = StripeApi(self._store, Router(ROUTES), self._faults, self._idempotency, lambda: self.url)
+        self._control = ControlApi(self)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        for url, secret in webhook_endpoints:
+            self.add_webhook_endpoint(url, secret)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> StripeEmulator:
+        """Bind (raises OSError if the port is taken) and serve in a daemon thread."""
+        if self._server is not None or self._stopped:
+            raise RuntimeError("a StripeEmulator can only be started once")
+        self._server = EmulatorHTTPServer(self._host, self._port, self._dispatch)
+        self._dispatcher.start()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name="stripe-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delivering webhooks; joins both threads. Pending deliveries are dropped."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None or self._stopped:
+            return
+        self._stopped = True
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        self._dispatcher.stop()
+
+    def __enter__(self) -> StripeEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the Stripe emulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def reset(self) -> None:
+        """Forget all objects, events, idempotency keys, faults and undelivered webhooks.
+
+        Webhook endpoints are configuration, not state, and stay registered.
+        """
+        with self._store.lock:
+            self._store.reset()
+            self._idempotency.clear()
+            self._faults.clear()
+            self._dispatcher.clear()
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def add_webhook_endpoint(self, url: str, secret: str) -> None:
+        self._dispatcher.add_endpoint(url, secret)
+
+    def inject_fault(
+        self,
+        method: str = "POST",
+        path_prefix: str = "/v1/payment_intents",
+        kind: str = "api_error",
+        times: int = 1,
+    ) -> None:
+        """Fail the next `times` matching API requests: `rate_limit` (429), `api_error` (500) or
+        `disconnect` (connection closed without a response)."""
+        self._faults.add(method, path_prefix, kind, times)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """True once every queued delivery is done (delivered or given up), False on timeout."""
+        return self._dispatcher.wait_idle(timeout)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def get(self, object_id: str) -> Obj | None:
+        with self._store.lock:
+            found = self._store.find(object_id)
+            return public(found) if found is not None else None
+
+    def events(self, type: str | None = None) -> list[Obj]:
+        """Every event, oldest first; `type` may end in `*` (`charge.dispute.*`)."""
+        return [event for event in self._all("event") if type is None or type_matches(event["type"], type)]
+
+    def customers(self) -> list[Obj]:
+        return self._all("customer")
+
+    def payment_methods(self) -> list[Obj]:
+        return self._all("payment_method")
+
+    def payment_intents(self) -> list[Obj]:
+        return self._all("payment_intent")
+
+    def charges(self) -> list[Obj]:
+        return self._all("charge")
+
+    def refunds(self) -> list[Obj]:
+        return self._all("refund")
+
+    def disputes(self) -> list[Obj]:
+        return self._all("dispute")
+
+    def balance_transactions(self) -> list[Obj]:
+        return self._all("balance_transaction")
+
+    # -- actions Stripe, the bank or the cardholder take ----------------------------------------
+
+    def authenticate_payment_intent(self, payment_intent_id: str, succeed: bool = True) -> Obj:
+        """Complete (or fail) the 3-D Secure challenge of a PaymentIntent in `requires_action`."""
+        with self._store.lock:
+            intent = self._store.get("payment_intent", payment_intent_id, param="payment_intent")
+            payments.authenticate(self._store, intent, succeed=succeed, origin=SYSTEM, base_url=self.url)
+            return public(intent)
+
+    def create_dispute(self, charge_or_payment_intent_id: str, reason: str = "fraudulent") -> Obj:
+        """Open a dispute on a captured charge (or a PaymentIntent's latest charge)."""
+        if reason not in disputes.REASONS:
+            reasons = ", ".join(disputes.REASONS)
+            raise invalid_request(f"Invalid reason: must be one of {reasons}", param="reason")
+        with self._store.lock:
+            charge_id = charge_or_payment_intent_id
+            target = self._store.find(charge_or_payment_intent_id)
+            if target is not None and target["object"] == "payment_intent":
+                if target["latest_charge"] is None:
+                    raise invalid_request(f"PaymentIntent {target['id']} has no charge to dispute.")
+                charge_id = target["latest_charge"]
+            charge = self._store.get("charge", charge_id, param="charge")
+            return public(disputes.open_dispute(self._store, charge, reason, SYSTEM))
+
+    def close_dispute(self, dispute_id: str, won: bool) -> Obj:
+        with self._store.lock:
+            dispute = self._store.get("dispute", dispute_id, param="dispute")
+            disputes.close(self._store, dispute, won=won, origin=SYSTEM)
+            return public(dispute)
+
+    def fail_refund(self, refund_id: str) -> Obj:
+        """A pending (or succeeded) refund fails; its amount goes back on the charge."""
+        with self._store.lock:
+            refund = self._store.get("refund", refund_id, param="refund")
+            refunds.fail(self._store, refund, SYSTEM)
+            return public(refund)
+
+    def succeed_refund(self, refund_id: str) -> Obj:
+        """A pending refund settles."""
+        with self._store.lock:
+            refund = self._store.get("refund", refund_id, param="refund")
+            refunds.settle(self._store, refund, SYSTEM)
+            return public(refund)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _all(self, kind: str) -> list[Obj]:
+        with self._store.lock:
+            return [public(obj) for obj in self._store.all(kind)]
+
+    def _dispatch(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(PREFIX):
+            return self._control.handle(request)
+        return self._api.handle(request)
+
+    def _webhook_delivered(self, event_id: str) -> None:
+        self._store.webhook_delivered(event_id)

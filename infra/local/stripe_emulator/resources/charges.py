@@ -1,0 +1,175 @@
+"""Charges: the payment attempts behind a PaymentIntent, and their money movements."""
+
+from __future__ import annotations
+
+import copy
+
+from ..cards import Decline
+from ..model import Obj, Origin, apply, merge_metadata
+from ..money import card_fee
+from ..params import Metadata, String
+from ..routing import Call, Route, endpoint, list_endpoint
+from ..store import Store
+from . import balance
+
+_APPROVED = {
+    "advice_code": None,
+    "network_advice_code": None,
+    "network_decline_code": None,
+    "network_status": "approved_by_network",
+    "reason": None,
+    "risk_level": "normal",
+    "risk_score": 32,
+    "seller_message": "Payment complete.",
+    "type": "authorized",
+}
+
+
+def _declined(decline: Decline) -> Obj:
+    return {
+        **_APPROVED,
+        "network_status": decline.network_status,
+        "reason": decline.decline_code,
+        "risk_level": decline.risk_level,
+        "seller_message": decline.seller_message,
+        "type": decline.outcome_type,
+    }
+
+
+def _card_details(payment_method: Obj, amount_authorized: int | None, authenticated: bool) -> Obj:
+    card = payment_method["card"]
+    copied = ("brand", "checks", "country", "exp_month", "exp_year", "fingerprint", "funding", "last4")
+    three_d_secure = {"authentication_flow": "challenge", "result": "authenticated", "version": "2.2.0"}
+    return {
+        "card": {
+            **copy.deepcopy({key: card[key] for key in copied}),
+            "amount_authorized": amount_authorized,
+            "network": card["brand"],
+            "three_d_secure": three_d_secure if authenticated else None,
+            "wallet": None,
+        },
+        "type": "card",
+    }
+
+
+def _create(
+    store: Store, intent: Obj, payment_method: Obj, *, decline: Decline | None, authenticated: bool
+) -> Obj:
+    return store.create(
+        "charge",
+        {
+            "amount": intent["amount"],
+            "amount_captured": 0,
+            "amount_refunded": 0,
+            "application": None,
+            "application_fee": None,
+            "application_fee_amount": None,
+            "balance_transaction": None,
+            "billing_details": copy.deepcopy(payment_method["billing_details"]),
+            "calculated_statement_descriptor": "STRIPE EMULATOR",
+            "captured": False,
+            "currency": intent["currency"],
+            "customer": intent["customer"],
+            "description": intent["description"],
+            "disputed": False,
+            "failure_balance_transaction": None,
+            "failure_code": decline.code if decline else None,
+            "failure_message": decline.message if decline else None,
+            "fraud_details": {},
+            "metadata": dict(intent["metadata"]),
+            "on_behalf_of": None,
+            "outcome": _declined(decline) if decline else dict(_APPROVED),
+            "paid": decline is None,
+            "payment_intent": intent["id"],
+            "payment_method": payment_method["id"],
+            "payment_method_details": _card_details(
+                payment_method, None if decline else intent["amount"], authenticated
+            ),
+            "receipt_email": intent["receipt_email"],
+            "receipt_number": None,
+            "receipt_url": None,
+            "refunded": False,
+            "review": None,
+            "shipping": None,
+            "source": None,
+            "source_transfer": None,
+            "statement_descriptor": None,
+            "statement_descriptor_suffix": intent["statement_descriptor_suffix"],
+            "status": "failed" if decline else "succeeded",
+            "transfer_data": None,
+            "transfer_group": None,
+        },
+    )
+
+
+def _settlement(store: Store, charge: Obj, amount: int) -> Obj:
+    """The changes capturing `amount` makes; the uncaptured rest is released (counted as refunded)."""
+    transaction = balance.record(
+        store,
+        amount=amount,
+        currency=charge["currency"],
+        transaction_type="charge",
+        source=charge["id"],
+        reporting_category="charge",
+        description=charge["description"],
+        fee=card_fee(amount, charge["currency"]),
+    )
+    return {
+        "amount_captured": amount,
+        "amount_refunded": charge["amount"] - amount,
+        "balance_transaction": transaction["id"],
+        "captured": True,
+    }
+
+
+def record_success(
+    store: Store, intent: Obj, payment_method: Obj, origin: Origin, *, capture: bool, authenticated: bool
+) -> Obj:
+    charge = _create(store, intent, payment_method, decline=None, authenticated=authenticated)
+    if capture:
+        charge.update(_settlement(store, charge, charge["amount"]))
+    store.emit("charge.succeeded", charge, origin)
+    return charge
+
+
+def record_failure(
+    store: Store, intent: Obj, payment_method: Obj, decline: Decline, origin: Origin, *, authenticated: bool
+) -> Obj:
+    charge = _create(store, intent, payment_method, decline=decline, authenticated=authenticated)
+    store.emit("charge.failed", charge, origin)
+    return charge
+
+
+def capture(store: Store, charge: Obj, amount: int, origin: Origin) -> None:
+    previous = apply(charge, _settlement(store, charge, amount))
+    store.emit("charge.captured", charge, origin, previous)
+
+
+def release(store: Store, charge: Obj, origin: Origin) -> None:
+    """Cancelling an uncaptured payment gives the whole authorisation back."""
+    previous = apply(charge, {"amount_refunded": charge["amount"], "refunded": True})
+    store.emit("charge.refunded", charge, origin, previous)
+
+
+def _retrieve(call: Call) -> Obj:
+    return call.store.get("charge", call.path["charge"], param="charge")
+
+
+def _update(call: Call) -> Obj:
+    charge = _retrieve(call)
+    changes: Obj = {"description": call.params["description"]} if "description" in call.params else {}
+    if "metadata" in call.params:
+        changes["metadata"] = merge_metadata(charge["metadata"], call.params["metadata"])
+    previous = apply(charge, changes)
+    if previous:
+        call.store.emit("charge.updated", charge, call.origin, previous)
+    return charge
+
+
+ROUTES: list[Route] = [
+    list_endpoint("/v1/charges", "charge", {"customer": String(), "payment_intent": String()}),
+    endpoint("GET", "/v1/charges/{charge}", _retrieve, "charge"),
+    endpoint(
+        "POST", "/v1/charges/{charge}", _update, "charge", {"description": String(), "metadata": Metadata()}
+    ),
+]

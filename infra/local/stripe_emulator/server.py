@@ -1,0 +1,77 @@
+"""The HTTP adapter: a threading HTTP server that hands requests to the emulator and logs them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .errors import api_error
+from .wire import HttpRequest, HttpResponse, json_response
+
+log = logging.getLogger("stripe_emulator")
+
+App = Callable[[HttpRequest], HttpResponse]
+
+_MAX_BODY = 1 << 20
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, app: App) -> None:
+        self.app = app
+        super().__init__((host, port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.0: one request per connection, so no idle keep-alive connection can be closed under a
+    # client that is about to reuse it (which the SDK would report as a network error).
+    protocol_version = "HTTP/1.0"
+    server_version = "stripe-emulator"
+    sys_version = ""
+    server: EmulatorHTTPServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        response = self._respond(self._read_request())
+        request_id = response.headers.get("Request-Id", "-")
+        if response.disconnect:
+            log.info("%s %s -> connection dropped (injected fault)", self.command, self.path)
+            self.close_connection = True
+            return
+        replayed = " (idempotent replay)" if response.headers.get("Idempotent-Replayed") else ""
+        log.info("%s %s -> %d %s%s", self.command, self.path, response.status, request_id, replayed)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def _read_request(self) -> HttpRequest:
+        declared = self.headers.get("Content-Length", "0")
+        length = min(int(declared), _MAX_BODY) if declared.isdigit() else 0
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return HttpRequest(self.command, self.path, headers, body)
+
+    def _respond(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.server.app(request)
+        except Exception:  # a bug in the emulator must still produce a Stripe-shaped answer
+            log.exception("unhandled error for %s %s", request.method, request.target)
+            error = api_error("An unexpected error occurred in the Stripe emulator.")
+            return json_response(500, error.body())
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log; `_serve` logs through `logging` instead."""
