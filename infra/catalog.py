@@ -272,6 +272,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "List the caller's saved payment methods",
         route=Route("GET", "/payment-methods"),
         tables={PAYMENT_METHODS: Access.READ},
+        secrets=(CURSOR_KEY,),
     ),
     Function(
         "get_payment_method",
@@ -310,6 +311,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Apply Stripe refund events to refunds and the payment's refunded amount",
         subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_REFUND_EVENTS),
         tables={PAYMENTS: Access.READ_WRITE},
+        # A refund made in the dashboard names only its PaymentIntent, whose metadata has our payment id.
+        secrets=_STRIPE,
         publishes=True,
     ),
     Function(
@@ -350,10 +353,11 @@ def subscribers() -> list[Function]:
     return [f for f in FUNCTIONS if f.subscription]
 
 
-def environment(fn: Function, names: dict[str, str]) -> dict[str, str]:
-    """Environment variables naming the resources `fn` uses; `names` maps logical to physical names."""
+def environment(fn: Function, names: dict[str, str], bus_name: str) -> dict[str, str]:
+    """Environment variables naming the resources `fn` uses: `names` maps table and secret logical
+    names to physical ones (the bus is passed apart: it shares the name "payments" with a table)."""
     env = {t.env: names[t.name] for t in fn.tables}
     env.update({s.env: names[s.name] for s in fn.secrets})
     if fn.publishes:
-        env[EVENT_BUS_ENV] = names[EVENT_BUS]
+        env[EVENT_BUS_ENV] = bus_name
     return env

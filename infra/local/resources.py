@@ -13,8 +13,8 @@ from infra import catalog
 LOCAL_NAMES: dict[str, str] = {
     **{t.name: t.name for t in catalog.TABLES},
     **{s.name: s.name for s in catalog.SECRETS},
-    catalog.EVENT_BUS: catalog.EVENT_BUS,
 }
+LOCAL_BUS = catalog.EVENT_BUS
 
 
 def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
@@ -50,8 +50,8 @@ def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
             )
 
 
-def create_bus(events: Any, names: dict[str, str] = LOCAL_NAMES) -> str:
-    return str(events.create_event_bus(Name=names[catalog.EVENT_BUS])["EventBusArn"])
+def create_bus(events: Any, bus_name: str = LOCAL_BUS) -> str:
+    return str(events.create_event_bus(Name=bus_name)["EventBusArn"])
 
 
 def create_secrets(
@@ -82,7 +82,7 @@ def function_environment(fn: catalog.Function, names: dict[str, str] = LOCAL_NAM
     return {
         "POWERTOOLS_SERVICE_NAME": catalog.SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": catalog.METRICS_NAMESPACE,
-        **catalog.environment(fn, names),
+        **catalog.environment(fn, names, LOCAL_BUS),
     }
 
 
@@ -90,9 +90,7 @@ def subscriber_queue_names(fn: catalog.Function) -> tuple[str, str]:
     return f"{fn.name}-events", f"{fn.name}-dlq"
 
 
-def create_subscriber_routes(
-    events: Any, sqs: Any, names: dict[str, str] = LOCAL_NAMES
-) -> dict[str, tuple[str, str]]:
+def create_subscriber_routes(events: Any, sqs: Any, bus_name: str = LOCAL_BUS) -> dict[str, tuple[str, str]]:
     """Each catalog subscriber's rule, with the catalog's pattern, delivering to an SQS queue (moto
     cannot target Lambda); a dispatcher invokes the handler from there. Returns name -> (queue, dlq) URLs."""
     routes: dict[str, tuple[str, str]] = {}
@@ -106,11 +104,9 @@ def create_subscriber_routes(
         ]
         events.put_rule(
             Name=fn.name,
-            EventBusName=names[catalog.EVENT_BUS],
+            EventBusName=bus_name,
             EventPattern=json.dumps(fn.subscription.pattern()),
         )
-        events.put_targets(
-            Rule=fn.name, EventBusName=names[catalog.EVENT_BUS], Targets=[{"Id": fn.name, "Arn": queue_arn}]
-        )
+        events.put_targets(Rule=fn.name, EventBusName=bus_name, Targets=[{"Id": fn.name, "Arn": queue_arn}])
         routes[fn.name] = (queue_url, dlq_url)
     return routes

@@ -42,7 +42,11 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
     tmp = tmp_path_factory.mktemp("cdk")
     context = json.loads((REPO / "cdk.json").read_text())["context"]
-    context |= {"aws:cdk:bundling-stacks": [], "functions_root": str(_functions_root(tmp))}
+    context |= {
+        "aws:cdk:bundling-stacks": [],
+        "aws:cdk:enable-path-metadata": True,  # as the CLI does: resources carry their construct path
+        "functions_root": str(_functions_root(tmp)),
+    }
     outdir = tmp / "cdk.out"
     app = App(context=context, outdir=str(outdir))
     build(app, stages=STAGES)

@@ -26,7 +26,8 @@ class Stage:
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
-        return self.template["Resources"]
+        resources: dict[str, dict[str, Any]] = self.template["Resources"]
+        return resources
 
     def of_type(self, type_: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.resources.items() if r["Type"] == type_}
@@ -71,10 +72,10 @@ def ref(value: Any) -> str:
     if "Ref" in value:
         return str(value["Ref"])
     if "Fn::GetAtt" in value:
-        return ".".join(value["Fn::GetAtt"])
+        return ".".join(str(part) for part in value["Fn::GetAtt"])
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(ref(p) for p in parts)
+        return str(separator).join(ref(p) for p in parts)
     return json.dumps(value, sort_keys=True)
 
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""CDK entry point: `npx cdk synth -c stage=dev|prod` (see infra/aws/README.md)."""
+
+from aws_cdk import App
+
+from infra.aws.application import build
+
+app = App()
+build(app)
+app.synth()

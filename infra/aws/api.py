@@ -1,0 +1,284 @@
+"""The public REST API: Cognito, the catalog's routes, validation, throttling, access logs and WAF.
+
+Stripe's webhook is the one route without the authorizer: its body must reach the function byte for byte
+(the signature covers it), so it has no body model, no mapping template and no binary media type (and
+the firewall's body-inspecting rules skip it, see waf.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import catalog
+from infra.aws.config import StageConfig
+from infra.aws.functions import PaymentFunction
+from infra.aws.nag import acknowledge
+from infra.aws.waf import WebFirewall
+
+# The same problem type base as payments.http.problems, so gateway errors look like the handlers' own.
+PROBLEM_TYPE_BASE = "https://docs.payments.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+# Errors API Gateway answers before a function runs: (response type, status, code, title).
+GATEWAY_PROBLEMS: tuple[tuple[apigw.ResponseType, int | None, str, str], ...] = (
+    (apigw.ResponseType.UNAUTHORIZED, 401, "unauthenticated", "Authentication required"),
+    (apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Forbidden"),
+    (apigw.ResponseType.WAF_FILTERED, 403, "forbidden", "Forbidden"),
+    # An unknown path would answer 403 "Missing Authentication Token"; it is a plain 404.
+    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "not_found", "Not found"),
+    (apigw.ResponseType.RESOURCE_NOT_FOUND, 404, "not_found", "Not found"),
+    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, 400, "validation_error", "The request is invalid"),
+    (apigw.ResponseType.BAD_REQUEST_BODY, 400, "validation_error", "The request is invalid"),
+    (apigw.ResponseType.REQUEST_TOO_LARGE, 413, "request_too_large", "Request too large"),
+    (apigw.ResponseType.THROTTLED, 429, "rate_limited", "Too many requests"),
+    (apigw.ResponseType.QUOTA_EXCEEDED, 429, "rate_limited", "Too many requests"),
+    (apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "timeout", "The request timed out"),
+    (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", "Internal error"),
+)
+# JSON access log; every value is quoted except messageString, which API Gateway quotes itself.
+ACCESS_LOG_FIELDS = {
+    "requestId": '"$context.requestId"',
+    "extendedRequestId": '"$context.extendedRequestId"',
+    "time": '"$context.requestTime"',
+    "ip": '"$context.identity.sourceIp"',
+    "userAgent": '"$context.identity.userAgent"',
+    "method": '"$context.httpMethod"',
+    "resource": '"$context.resourcePath"',
+    "path": '"$context.path"',
+    "status": '"$context.status"',
+    "responseLength": '"$context.responseLength"',
+    "latencyMs": '"$context.responseLatency"',
+    "integrationLatencyMs": '"$context.integrationLatency"',
+    "integrationStatus": '"$context.integration.status"',
+    "sub": '"$context.authorizer.claims.sub"',
+    "wafResponseCode": '"$context.wafResponseCode"',
+    "xrayTraceId": '"$context.xrayTraceId"',
+    "error": "$context.error.messageString",
+}
+
+
+def _problem_template(status: int | None, code: str, title: str) -> str:
+    body = {"type": PROBLEM_TYPE_BASE + code, "title": title, "code": code}
+    if status is not None:
+        body["status"] = status  # type: ignore[assignment]
+    text = json.dumps(body, separators=(",", ":"))
+    return text[:-1] + ',"detail":$context.error.messageString,"request_id":"$context.requestId"}'
+
+
+def _path_parameters(path: str) -> dict[str, bool]:
+    return {f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", path)}
+
+
+class PaymentsApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StageConfig,
+        functions: Mapping[str, PaymentFunction],
+    ) -> None:
+        super().__init__(scope, id_)
+        self._config = config
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        self.user_pool = self._user_pool(removal)
+        self.user_pool_client = self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,  # a browser or app client cannot keep a secret
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+        )
+
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=config.log_retention,
+            removal_policy=removal,
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=config.physical_name(catalog.SERVICE_NAME),
+            description=f"{catalog.SERVICE_NAME} API ({config.stage})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Bodies stay text: no binary media types, so the webhook's raw JSON arrives untouched.
+            binary_media_types=[],
+            # Execution and access logs need the account-level CloudWatch role; keep it if the stack goes.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=catalog.API_STAGE,
+                throttling_rate_limit=config.api_rate_limit,
+                throttling_burst_limit=config.api_burst_limit,
+                # Errors only, never request/response data: bodies carry personal and payment data.
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(
+                    "{" + ",".join(f'"{k}":{v}' for k, v in ACCESS_LOG_FIELDS.items()) + "}"
+                ),
+            ),
+        )
+        cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")
+        acknowledge(
+            cloud_watch_role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role: AWS's own managed policy for exactly this purpose.",
+        )
+        for response_type, status, code, title in GATEWAY_PROBLEMS:
+            self.rest_api.add_gateway_response(
+                f"Problem{response_type.response_type}",
+                type=response_type,
+                status_code=str(status) if status else None,
+                response_headers={"Content-Type": f"'{PROBLEM_JSON}'"},
+                templates={"application/json": _problem_template(status, code, title)},
+            )
+
+        authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self,
+            "Authorizer",
+            cognito_user_pools=[self.user_pool],
+            identity_source="method.request.header.Authorization",
+        )
+        # Parameters (path, Stripe-Signature) are checked here; bodies by the handlers' models. No method
+        # has a request model, so body validation never reads or rewrites a body.
+        validator = self.rest_api.add_request_validator(
+            "Validator",
+            validate_request_parameters=True,
+            validate_request_body=True,
+        )
+        self.methods: dict[str, apigw.Method] = {}
+        for fn in functions.values():
+            route = fn.spec.route
+            if route is None:
+                continue
+            parameters = _path_parameters(route.path)
+            if not route.authorizer:
+                # Stripe always signs; anything unsigned is refused before it costs an invocation.
+                parameters["method.request.header.Stripe-Signature"] = True
+            method = self.rest_api.root.resource_for_path(route.path).add_method(
+                route.method,
+                apigw.LambdaIntegration(fn.target, proxy=True, allow_test_invoke=False),
+                authorization_type=(
+                    apigw.AuthorizationType.COGNITO if route.authorizer else apigw.AuthorizationType.NONE
+                ),
+                authorizer=authorizer if route.authorizer else None,
+                request_validator=validator,
+                request_parameters=parameters,
+            )
+            if not route.authorizer:
+                reason = (
+                    "Stripe's webhook cannot present a Cognito token: the function verifies the "
+                    "Stripe-Signature HMAC over the raw body (and WAF can allow-list Stripe's addresses)."
+                )
+                acknowledge(method, "AwsSolutions-APIG4", reason)
+                acknowledge(method, "AwsSolutions-COG4", reason)
+            self.methods[fn.spec.name] = method
+
+        self.rest_api.add_usage_plan(
+            "UsagePlan",
+            name=config.physical_name(catalog.SERVICE_NAME),
+            description="Stage-wide throttling for every caller",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
+            ),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
+        )
+        open_paths = [
+            f"/{catalog.API_STAGE}{fn.spec.route.path}"
+            for fn in functions.values()
+            if fn.spec.route and not fn.spec.route.authorizer
+        ]
+        self.firewall = WebFirewall(
+            self, "Firewall", config=config, stage=self.rest_api.deployment_stage, open_paths=open_paths
+        )
+        self.domain = self._custom_domain()
+        self.base_url = (
+            f"https://{config.domain_name}/{catalog.API_STAGE}/" if self.domain else self.rest_api.url
+        )
+
+    def _user_pool(self, removal: RemovalPolicy) -> cognito.IUserPool:
+        config = self._config
+        if config.user_pool_id:
+            # An existing pool (e.g. the shop's): its `payments-admin` group is managed there.
+            return cognito.UserPool.from_user_pool_id(self, "UserPool", config.user_pool_id)
+        pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=config.physical_name(catalog.SERVICE_NAME),
+            self_sign_up_enabled=True,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+            ),
+            mfa=cognito.Mfa.REQUIRED if config.mfa_required else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            feature_plan=cognito.FeaturePlan.PLUS if config.cognito_plus else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION
+            if config.cognito_plus
+            else None,
+            deletion_protection=config.deletion_protection,
+            removal_policy=removal,
+        )
+        cognito.CfnUserPoolGroup(
+            self,
+            "AdminGroup",
+            user_pool_id=pool.user_pool_id,
+            group_name=catalog.ADMIN_GROUP,
+            description="Back-office staff: capture, cancel and refund any payment",
+        )
+        if not config.mfa_required:
+            acknowledge(
+                pool,
+                "AwsSolutions-COG2",
+                f"Stage {config.stage}: MFA is optional so test users can sign in from scripts; "
+                "prod requires it.",
+            )
+        if not config.cognito_plus:
+            acknowledge(
+                pool,
+                "AwsSolutions-COG8",
+                f"Stage {config.stage}: the Plus plan (threat protection) is billed per user; prod uses it.",
+            )
+        return pool
+
+    def _custom_domain(self) -> apigw.DomainName | None:
+        config = self._config
+        if not (config.domain_name and config.certificate_arn):
+            return None
+        domain = apigw.DomainName(
+            self,
+            "Domain",
+            domain_name=config.domain_name,
+            certificate=acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn),
+            endpoint_type=apigw.EndpointType.REGIONAL,
+            security_policy=apigw.SecurityPolicy.TLS_1_2,
+        )
+        # The base path is the stage name, so URLs read the same as on the default endpoint: /v1/...
+        apigw.BasePathMapping(
+            self,
+            "BasePath",
+            domain_name=domain,
+            rest_api=self.rest_api,
+            stage=self.rest_api.deployment_stage,
+            base_path=catalog.API_STAGE,
+        )
+        return domain

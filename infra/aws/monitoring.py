@@ -1,0 +1,182 @@
+"""Alarms (to one encrypted SNS topic) and the business dashboard.
+
+Custom metrics come from the functions through Powertools (EMF in the logs): namespace
+`catalog.METRICS_NAMESPACE`, dimension `service=payments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import catalog
+from infra.aws.api import PaymentsApi
+from infra.aws.config import StageConfig
+from infra.aws.functions import PaymentFunction
+from infra.aws.naming import construct_id
+
+FIVE_MINUTES = Duration.minutes(5)
+BUSINESS_COUNTS = ("PaymentsSucceeded", "PaymentsFailed", "RefundsIssued", "DisputesOpened")
+
+
+def service_metric(name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=catalog.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": catalog.SERVICE_NAME},
+        statistic=statistic,
+        period=period,
+    )
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StageConfig,
+        key: kms.IKey,
+        api: PaymentsApi,
+        functions: Mapping[str, PaymentFunction],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+    ) -> None:
+        super().__init__(scope, id_)
+        self._prefix = config.physical_name(catalog.SERVICE_NAME)
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"{self._prefix} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        # CloudWatch publishes to the encrypted topic, so it must be able to use the key.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        stage = api.rest_api.deployment_stage
+        self._alarm(
+            "Api5xx",
+            stage.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=config.alarm_api_5xx_per_5min,
+            description="The API answered 5xx (function errors, timeouts, integration failures).",
+        )
+        for name, fn in functions.items():
+            self._alarm(
+                f"{construct_id(name)}Errors",
+                fn.function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                threshold=config.alarm_function_errors_per_5min,
+                description=f"{name} raised errors.",
+            )
+            self._alarm(
+                f"{construct_id(name)}Throttles",
+                fn.function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                threshold=1,
+                description=f"{name} was throttled (account or reserved concurrency exhausted).",
+            )
+        for name, queue in dead_letter_queues.items():
+            self._alarm(
+                f"{construct_id(name)}DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description=f"An event for {name} was given up on; inspect and redrive the queue.",
+            )
+        self._alarm(
+            "OutboxOldestUnpublished",
+            service_metric("OutboxOldestUnpublishedSeconds", "Maximum"),
+            threshold=config.alarm_outbox_oldest_seconds,
+            description="Domain events are waiting to be published; subscribers are behind.",
+            # The relay reports on every run (0 when the outbox is empty): silence means it stopped.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self._alarm(
+            "WebhookSignatureFailures",
+            service_metric("WebhookSignatureFailures"),
+            threshold=config.alarm_webhook_signature_failures_per_5min,
+            description="Webhook requests failed signature checks: a new secret not yet stored, or probing.",
+        )
+        self.dashboard = self._dashboard(api)
+
+    def _alarm(
+        self,
+        id_: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            id_,
+            alarm_name=f"{self._prefix}-{id_}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=missing,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        self.alarms[id_] = alarm
+        return alarm
+
+    def _dashboard(self, api: PaymentsApi) -> cloudwatch.Dashboard:
+        stage = api.rest_api.deployment_stage
+        lag = [service_metric("WebhookLagSeconds", s) for s in ("p50", "p99", "Maximum")]
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self._prefix)
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Payments", left=[service_metric(n) for n in BUSINESS_COUNTS[:2]], width=8
+            ),
+            cloudwatch.GraphWidget(
+                title="Refunds and disputes", left=[service_metric(n) for n in BUSINESS_COUNTS[2:]], width=8
+            ),
+            cloudwatch.GraphWidget(title="Webhook lag (s): Stripe event to bus", left=lag, width=8),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API requests and errors",
+                left=[
+                    stage.metric_count(period=FIVE_MINUTES),
+                    stage.metric_client_error(period=FIVE_MINUTES),
+                    stage.metric_server_error(period=FIVE_MINUTES),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="API latency (ms)",
+                left=[stage.metric_latency(period=FIVE_MINUTES, statistic=s) for s in ("p50", "p99")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Outbox and webhook signatures",
+                left=[service_metric("OutboxOldestUnpublishedSeconds", "Maximum")],
+                right=[service_metric("WebhookSignatureFailures")],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
+        )
+        return dashboard

@@ -1,0 +1,82 @@
+"""cdk-nag (AwsSolutions) and cfn-lint on the synthesized templates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from infra.aws.config import DEFAULT_REGION
+from tests.infra.stacks import Synth
+
+# Every acknowledged finding, by rule; anything else must be fixed, not acknowledged.
+ACKNOWLEDGEABLE = {
+    "AwsSolutions-SMG4",  # secrets rotated in Stripe's dashboard / by hand (reasons on each secret)
+    "AwsSolutions-SQS3",  # the queues are themselves dead-letter queues
+    "AwsSolutions-IAM5[Resource::*]",  # X-Ray accepts no resource-level permissions
+    "AwsSolutions-L1",  # python3.13: newest runtime every pinned dependency supports
+    "AwsSolutions-APIG4",  # Stripe webhook: authenticated by signature, not Cognito
+    "AwsSolutions-COG4",  # same route
+    "AwsSolutions-COG2",  # dev only: MFA optional
+    "AwsSolutions-COG8",  # dev only: Cognito Plus plan
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+    "@aws-cdk/aws-lambda:snapStartRequirePublish",  # versions are published, the alias is invoked
+}
+INDEX_WILDCARD = re.compile(r"AwsSolutions-IAM5\[Resource::<\w+\.Arn>/index/\*\]")
+
+
+def suppressed(synth: Synth) -> list[dict[str, Any]]:
+    return [
+        v
+        for report in synth.validation_report["pluginReports"]
+        for v in report.get("suppressedViolations", [])
+    ]
+
+
+def test_no_unacknowledged_finding(synth: Synth) -> None:
+    for report in synth.validation_report["pluginReports"]:
+        assert report["violations"] == [], report["pluginName"]
+        assert report["conclusion"] == "success"
+
+
+def test_acknowledgments_are_reasoned_and_expected(synth: Synth) -> None:
+    for violation in suppressed(synth):
+        rule = violation["ruleName"]
+        assert len(violation["reason"]) > 30, rule
+        assert rule in ACKNOWLEDGEABLE or INDEX_WILDCARD.fullmatch(rule), rule
+
+
+def test_prod_acknowledges_less_than_dev(synth: Synth) -> None:
+    by_stack: dict[str, set[str]] = {}
+    for violation in suppressed(synth):
+        for construct in violation["violatingConstructs"]:
+            by_stack.setdefault(construct["constructPath"].split("/")[0], set()).add(violation["ruleName"])
+    assert not {"AwsSolutions-COG2", "AwsSolutions-COG8"} & by_stack["payments-prod"]
+
+
+def test_no_stale_acknowledgment(synth: Synth) -> None:
+    """Each cdk-nag acknowledgment recorded on a construct suppressed a real finding (none is left over)."""
+    used = {(v["acknowledgedAt"], v["acknowledgedId"]) for v in suppressed(synth)}
+    for stage in synth.all():
+        for path, entries in stage.metadata.items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:acknowledged-rules":
+                    for rule_id in entry["data"]:
+                        if rule_id.startswith("AwsSolutions::"):
+                            assert (path.lstrip("/"), rule_id) in used, (path, rule_id)
+
+
+def test_no_cdk_warning_or_error(synth: Synth) -> None:
+    """CDK's own annotations (deprecations, misconfigurations) are fixed or acknowledged, never ignored."""
+    for stage in synth.all():
+        for path, entries in stage.metadata.items():
+            for entry in entries:
+                assert entry["type"] not in ("aws:cdk:warning", "aws:cdk:error"), (path, entry["data"])
+
+
+def test_cfn_lint_finds_no_error(synth: Synth) -> None:
+    from cfnlint.api import lint  # type: ignore[import-untyped]
+
+    for stage in synth.all():
+        path = synth.outdir / f"payments-{stage.name}.template.json"
+        errors = [m for m in lint(path.read_text(), regions=[DEFAULT_REGION]) if m.rule.id.startswith("E")]
+        assert errors == [], "\n".join(str(e) for e in errors)

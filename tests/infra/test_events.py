@@ -1,0 +1,95 @@
+"""The bus, its archive, one rule per subscriber with the catalog's pattern, DLQs and retries everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import catalog
+from infra.aws.config import DEFAULTS
+from infra.aws.naming import construct_id
+from tests.infra.stacks import Stage, ref
+
+SUBSCRIBERS = pytest.mark.parametrize("spec", catalog.subscribers(), ids=lambda f: f.name)
+ASYNC = [f for f in catalog.FUNCTIONS if f.subscription or f.schedule_minutes]
+
+
+def rule(stage: Stage, spec: catalog.Function) -> dict[str, Any]:
+    suffix = "Rule" if spec.subscription else "Schedule"
+    props: dict[str, Any] = stage.at(f"Events/{construct_id(spec.name)}{suffix}/Resource")[1]["Properties"]
+    return props
+
+
+def test_bus_and_archive(stage: Stage) -> None:
+    bus_id, bus = stage.at("Events/Bus/Resource")
+    assert bus["Properties"]["Name"] == DEFAULTS[stage.name].physical_name(catalog.EVENT_BUS)
+    (archive,) = [r["Properties"] for r in stage.of_type("AWS::Events::Archive").values()]
+    assert ref(archive["SourceArn"]) == f"{bus_id}.Arn"
+    assert set(archive["EventPattern"]["source"]) == {
+        catalog.DOMAIN_EVENT_SOURCE,
+        catalog.STRIPE_EVENT_SOURCE,
+    }
+    assert archive["RetentionDays"] == DEFAULTS[stage.name].archive_retention_days
+
+
+@SUBSCRIBERS
+def test_subscriber_rule_has_the_catalog_pattern(stage: Stage, spec: catalog.Function) -> None:
+    assert spec.subscription is not None
+    props = rule(stage, spec)
+    assert ref(props["EventBusName"]) == stage.logical_id("Events/Bus/Resource")
+    assert props["EventPattern"] == spec.subscription.pattern()
+
+
+def test_every_rule_has_a_dead_letter_queue_and_a_retry_policy(stage: Stage) -> None:
+    rules = stage.of_type("AWS::Events::Rule")
+    assert len(rules) == len(ASYNC)
+    for logical_id, resource in rules.items():
+        for target in resource["Properties"]["Targets"]:
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, logical_id
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0, logical_id
+            dlq = stage.resources[ref(target["DeadLetterConfig"]["Arn"]).removesuffix(".Arn")]
+            assert dlq["Type"] == "AWS::SQS::Queue", logical_id
+
+
+@pytest.mark.parametrize("spec", ASYNC, ids=lambda f: f.name)
+def test_rule_targets_the_function_and_failures_land_in_its_queue(
+    stage: Stage, spec: catalog.Function
+) -> None:
+    (target,) = rule(stage, spec)["Targets"]
+    function_id = stage.logical_id(f"Functions/{construct_id(spec.name)}/Function/Resource")
+    assert ref(target["Arn"]) == f"{function_id}.Arn"
+    dlq = stage.logical_id(f"Events/{construct_id(spec.name)}DeadLetters/Resource")
+    assert ref(target["DeadLetterConfig"]["Arn"]) == f"{dlq}.Arn"
+    (invoke_config,) = [
+        r["Properties"]
+        for r in stage.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if ref(r["Properties"]["FunctionName"]) == function_id
+    ]
+    assert ref(invoke_config["DestinationConfig"]["OnFailure"]["Destination"]) == f"{dlq}.Arn"
+
+
+def test_dead_letter_queues_are_encrypted_and_refuse_plain_http(stage: Stage) -> None:
+    queues = stage.of_type("AWS::SQS::Queue")
+    assert queues
+    for logical_id, queue in queues.items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") or queue["Properties"].get("KmsMasterKeyId")
+        (policy,) = [
+            p["Properties"]["PolicyDocument"]
+            for p in stage.of_type("AWS::SQS::QueuePolicy").values()
+            if {"Ref": logical_id} in p["Properties"]["Queues"]
+        ]
+        assert {
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": {"Fn::GetAtt": [logical_id, "Arn"]},
+        } in policy["Statement"]
+
+
+def test_outbox_relay_runs_on_its_schedule(stage: Stage) -> None:
+    relay = catalog.function("outbox_relay")
+    minutes = relay.schedule_minutes
+    unit = "minute" if minutes == 1 else "minutes"
+    assert rule(stage, relay)["ScheduleExpression"] == f"rate({minutes} {unit})"
