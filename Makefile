@@ -35,6 +35,12 @@ test-unit: install ## unit tests only (no sockets)
 test-integration: install ## handlers end to end on moto and the Stripe emulator
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
+test-infra: install ## synthesize the stack and check it (properties, cdk-nag, cfn-lint)
+	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
+
+test-e2e: install ## start the local stack as `make dev` does and drive it over HTTP
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
 lint: install ## ruff and mypy, both clean
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -44,5 +50,70 @@ format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# --- local stack ---
+# make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json | token ROLE=customer|admin SUB=<id>
+# Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY,
+# LOCAL_JWT_SECRET (see infra/local/README.md).
+ROLE ?= customer
+SUB ?=
+FUNCTION ?=
+EVENT ?=
+
+.PHONY: dev demo invoke token openapi
+
+dev: install ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
+	$(PY) -m infra.local.dev
+
+demo: install ## walk the main payment flows over HTTP (uses make dev, or starts the stack itself)
+	$(PY) -m infra.local.demo
+
+invoke: install ## run one function once: make invoke FUNCTION=get_payment EVENT=events/api/get_payment.json
+	$(PY) -m infra.local.invoke $(FUNCTION) $(EVENT)
+
+token: install ## print a local token only: make -s token ROLE=customer|admin SUB=<id>
+	@$(PY) -m infra.local.tokens --role $(ROLE) $(if $(SUB),--sub $(SUB))
+
+openapi: install ## regenerate openapi.json from the handlers' models
+	$(PY) -m infra.local.openapi
+# --- end local stack ---
+
+# --- bench ---
+# make bench [BENCH_ARGS='--functions get_payment,process_payment --cold-samples 5 --skip throughput'].
+# Cold starts against a reference handler, warm latency, requests and request units per operation, memory,
+# deployment size, local stack throughput and cost per million payments: a table on stdout, the numbers in
+# bench-results/bench.json (tables in bench-results/bench.md). About 20 minutes; `python -m bench --help`.
+BENCH_ARGS ?=
+
+.PHONY: bench
+
+bench: install ## measure cold starts, latency, requests, size, throughput and cost (see bench/README.md)
+	$(PY) -m bench $(BENCH_ARGS)
+# --- end bench ---
+
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# --- infra (CDK) ---
+# make synth|diff|deploy [STAGE=dev|prod] [CDK_ARGS='-c alarm_email=ops@example.com'].
+# synth needs no AWS account, credentials or Docker; diff and deploy use your AWS credentials.
+STAGE ?= dev
+CDK_ARGS ?=
+CDK := node_modules/.bin/cdk
+# No notices, version check or telemetry calls from the CLI.
+CDK_RUN = CDK_DISABLE_VERSION_CHECK=true CDK_DISABLE_CLI_TELEMETRY=true $(CDK) --no-notices -c stage=$(STAGE) $(CDK_ARGS)
+
+.PHONY: synth diff deploy
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+synth: install $(CDK) ## synthesize the stack of STAGE into cdk.out (offline; cdk-nag runs, bundles the deps layer)
+	AWS_EC2_METADATA_DISABLED=true $(CDK_RUN) synth --quiet
+
+diff: install $(CDK) ## compare STAGE with what is deployed
+	$(CDK_RUN) diff
+
+deploy: install $(CDK) ## deploy STAGE (first time per account/region: npx cdk bootstrap)
+	$(CDK_RUN) deploy --require-approval broadening
+# --- end infra ---

@@ -18,6 +18,9 @@ EVENT_BUS_ENV = "EVENT_BUS_NAME"
 DOMAIN_EVENT_SOURCE = "payments"
 STRIPE_EVENT_SOURCE = "stripe"
 ADMIN_GROUP = "payments-admin"
+# API Gateway base64-encodes only these content types. None: every body stays text, so Stripe's webhook
+# body reaches the function byte for byte as sent (its signature covers the raw body).
+BINARY_MEDIA_TYPES: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- tables
@@ -196,7 +199,17 @@ STRIPE_DISPUTE_EVENTS = (
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
 )
-LEDGER_EVENTS = ("PaymentProcessed", "PaymentCaptured", "RefundIssued", "ChargebackReceived", "DisputeClosed")
+# Every domain event that can move money (DisputeUpdated: funds withdrawn or reinstated after the
+# dispute opened; RefundFailed: a succeeded refund that failed later). See docs/ledger.md.
+LEDGER_EVENTS = (
+    "PaymentProcessed",
+    "PaymentCaptured",
+    "RefundIssued",
+    "RefundFailed",
+    "ChargebackReceived",
+    "DisputeUpdated",
+    "DisputeClosed",
+)
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -304,6 +317,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Apply Stripe payment_intent.* events to the payment",
         subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_PAYMENT_INTENT_EVENTS),
         tables={PAYMENTS: Access.READ_WRITE},
+        # Reads Stripe: the fee of a charge a webhook names by id, the whole of a slimmed event.
+        secrets=_STRIPE,
         publishes=True,
     ),
     Function(
@@ -320,6 +335,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Apply Stripe dispute events to the payment's dispute",
         subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_DISPUTE_EVENTS),
         tables={PAYMENTS: Access.READ_WRITE},
+        # Reads Stripe: the disputed PaymentIntent's metadata (our payment id), slimmed events.
+        secrets=_STRIPE,
         publishes=True,
     ),
     Function(

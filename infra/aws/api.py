@@ -111,7 +111,7 @@ class PaymentsApi(Construct):
             description=f"{catalog.SERVICE_NAME} API ({config.stage})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Bodies stay text: no binary media types, so the webhook's raw JSON arrives untouched.
-            binary_media_types=[],
+            binary_media_types=list(catalog.BINARY_MEDIA_TYPES),
             # Execution and access logs need the account-level CloudWatch role; keep it if the stack goes.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,

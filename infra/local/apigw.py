@@ -11,9 +11,6 @@ from urllib.parse import parse_qsl
 
 from infra import catalog
 
-# API Gateway forwards non-text bodies base64-encoded; JSON and form bodies arrive as text.
-TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/x-www-form-urlencoded")
-
 
 def build_rest_event(
     method: str,
@@ -31,7 +28,8 @@ def build_rest_event(
     headers = dict(headers or {})
     raw = body.encode() if isinstance(body, str) else body
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
-    is_text = raw is None or content_type.startswith(TEXT_TYPES)
+    # As deployed: only the catalog's binary media types arrive base64-encoded; anything else is text.
+    is_text = raw is None or not content_type.startswith(catalog.BINARY_MEDIA_TYPES)
     query_pairs = parse_qsl(query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
     for key, value in query_pairs:
@@ -64,7 +62,9 @@ def build_rest_event(
         "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": request_context,
-        "body": None if raw is None else (raw.decode() if is_text else base64.b64encode(raw).decode()),
+        "body": None
+        if raw is None
+        else (raw.decode(errors="replace") if is_text else base64.b64encode(raw).decode()),
         "isBase64Encoded": not is_text,
     }
 

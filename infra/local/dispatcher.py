@@ -28,6 +28,12 @@ class Delivery:
     attempt: int
     outcome: str  # "ok", "retry" or "dlq"
     error: str | None = None
+    subject: str = ""  # what the event is about: the payment id, or the Stripe event id
+
+
+def _subject(event: dict[str, Any]) -> str:
+    detail = event.get("detail") or {}
+    return str(detail.get("payment_id") or detail.get("id") or "") if isinstance(detail, dict) else ""
 
 
 @dataclass
@@ -40,6 +46,10 @@ class EventDispatcher:
     handlers: dict[str, Handler] = field(default_factory=dict)
     log: list[Delivery] = field(default_factory=list)
     on_delivery: Callable[[Delivery], None] | None = None
+    # `make dev`: leave a subscriber's queue alone until its function exists (its events wait there).
+    is_ready: Callable[[str], bool] | None = None
+    # `make dev`: seconds before retry n (1-based), like a rule's backoff; None retries on the next poll.
+    retry_delay: Callable[[int], int] | None = None
 
     def handler(self, function: str) -> Handler:
         if function not in self.handlers:
@@ -50,6 +60,8 @@ class EventDispatcher:
         """Receive and handle what is waiting on every subscriber queue; returns deliveries made."""
         handled = 0
         for function, (queue_url, dlq_url) in self.routes.items():
+            if self.is_ready is not None and not self.is_ready(function):
+                continue
             messages = self.sqs.receive_message(
                 QueueUrl=queue_url,
                 MaxNumberOfMessages=10,
@@ -84,6 +96,12 @@ class EventDispatcher:
             if outcome == "dlq":
                 self.sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(event))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            elif self.retry_delay is not None:
+                self.sqs.change_message_visibility(
+                    QueueUrl=queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self.retry_delay(attempt),
+                )
             return
         self._record(function, event, attempt, "ok")
         self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -92,7 +110,13 @@ class EventDispatcher:
         self, function: str, event: dict[str, Any], attempt: int, outcome: str, error: str | None = None
     ) -> None:
         delivery = Delivery(
-            function, str(event.get("id")), str(event.get("detail-type")), attempt, outcome, error
+            function,
+            str(event.get("id")),
+            str(event.get("detail-type")),
+            attempt,
+            outcome,
+            error,
+            _subject(event),
         )
         self.log.append(delivery)
         level = logging.WARNING if outcome != "ok" else logging.INFO

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -52,26 +53,12 @@ def aws(emulator: StripeEmulator) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="session", autouse=True)
 def atomic_moto_dynamodb() -> Iterator[None]:
-    """DynamoDB applies a conditional write atomically; moto checks then writes without a lock, so
-    threads could both pass a condition. Serialize moto's write paths to get DynamoDB's semantics."""
-    import threading
+    """DynamoDB applies a conditional write atomically; moto does not (see infra/local/moto_server)."""
+    from infra.local.moto_server import serialize_dynamodb_writes
 
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    originals = {}
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
-        originals[name] = original
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, locked)
+    undo = serialize_dynamodb_writes()
     yield
-    for name, original in originals.items():
-        setattr(DynamoDBBackend, name, original)
+    undo()
 
 
 class BusCapture:
@@ -120,3 +107,107 @@ def dispatcher(aws: dict[str, Any]) -> Any:
     sqs = boto3.client("sqs")
     routes = resources.create_subscriber_routes(aws["events"], sqs)
     return EventDispatcher(sqs, routes, context_factory=lambda name: FakeLambdaContext(function_name=name))
+
+
+# --------------------------------------------------------------------------- Stripe webhooks, metrics
+
+
+class WebhookEndpoint:
+    """A tiny HTTP server on 127.0.0.1 standing in for API Gateway: each request Stripe (the emulator)
+    sends becomes API Gateway's event for the real webhook handler, whose status code Stripe gets."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from tests.support.api import invoke_event
+        from tests.support.stripe_webhooks import forward_request
+
+        self.answers: list[tuple[str, int]] = []  # (Stripe event id, status), in arrival order
+        lock = threading.Lock()
+        answers = self.answers
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                response = invoke_event("stripe_webhook", forward_request(dict(self.headers), body))
+                with lock:
+                    answers.append((json.loads(body)["id"], response.status))
+                self.send_response(response.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/webhooks/stripe"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@pytest.fixture(scope="session")
+def webhook_endpoint() -> Iterator[WebhookEndpoint]:
+    endpoint = WebhookEndpoint()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
+def hooked_stripe_emulator(webhook_endpoint: WebhookEndpoint) -> Iterator[StripeEmulator]:
+    emulator = StripeEmulator(
+        host="127.0.0.1",
+        port=0,
+        webhook_endpoints=[(webhook_endpoint.url, WEBHOOK_SECRET)],
+        webhook_retry_delays=(0.2, 0.5, 1.0),
+    ).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def stripe_chain(
+    aws: dict[str, Any], hooked_stripe_emulator: StripeEmulator, webhook_endpoint: WebhookEndpoint
+) -> Iterator[StripeEmulator]:
+    """The whole chain offline: the service talks to an emulator that sends its events, signed, to the
+    real webhook handler (through `webhook_endpoint`), which puts them on the bus in moto."""
+    hooked_stripe_emulator.reset()
+    webhook_endpoint.answers.clear()
+    os.environ["STRIPE_API_BASE"] = hooked_stripe_emulator.url
+    services.reset()
+    yield hooked_stripe_emulator
+    hooked_stripe_emulator.wait_for_webhooks(timeout=5)
+    hooked_stripe_emulator.reset()
+
+
+@pytest.fixture
+def emitted_metrics(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Turns Powertools metrics on; calling the result sums, per metric name, what was flushed (EMF on
+    stdout) since the last call."""
+    from payments.observability import metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics.clear_metrics()  # what earlier code added outside a handler must not count here
+    capsys.readouterr()
+
+    def collect() -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for line in capsys.readouterr().out.splitlines():
+            if not line.startswith("{") or '"_aws"' not in line:
+                continue
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = document[metric["Name"]]
+                    totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(
+                        value if isinstance(value, list) else [value]
+                    )
+        return totals
+
+    return collect

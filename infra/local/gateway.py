@@ -1,0 +1,435 @@
+"""The local API Gateway: the deployed REST API's behaviour in front of the functions.
+
+- every catalog route under the stage prefix `/v1`, as a Lambda proxy integration: a real REST proxy
+  event (v1 payload: headers, multi-value headers, path and query parameters, base64 bodies for
+  non-text content types) built by `infra.local.apigw`;
+- the Cognito authorizer: a local HS256 token (infra/local/tokens.py), 401 when missing, malformed,
+  expired or signed with another key; its claims, as strings, in `requestContext.authorizer.claims`;
+- the webhook route's required `Stripe-Signature` header (the request validator), no authorizer;
+- API Gateway's limits: 10 MB request bodies (413), Lambda's 6 MB payloads, the 29 s integration timeout;
+- the deployed API's gateway responses (infra/aws/api.py): problem+json bodies. An unknown path or
+  method is a 404 `not_found` problem, as deployed (raw API Gateway would say 403 "Missing
+  Authentication Token"; the stack's gateway response turns it into a 404);
+- local only: a catalog route whose function is not written yet answers 501 `not_implemented`, and
+  /v1/openapi.json and /v1/docs (Swagger UI) document the API.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from infra import catalog
+from infra.local.apigw import build_rest_event
+from infra.local.docs import ApiDocs
+from infra.local.runtime import PAYLOAD_LIMIT, Invocation, InvocationError
+from infra.local.tokens import TokenRejected, authorizer_claims, verify_token
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_S = 29.0
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://docs.payments.example/problems/"  # as infra/aws/api.py and payments.http
+STAGE = f"/{catalog.API_STAGE}"
+SIGNATURE_HEADER = "Stripe-Signature"
+HEALTH_PATH = "/_local/health"  # local only, outside the stage
+
+
+@dataclass(frozen=True)
+class GatewayProblem:
+    """A gateway response of the deployed API: API Gateway's response type, status, code and title."""
+
+    response_type: str
+    status: int | None  # None: API Gateway's own status is kept (DEFAULT_5XX)
+    code: str
+    title: str
+    error_type: str | None = None  # x-amzn-ErrorType, as API Gateway sends it
+
+
+UNAUTHORIZED = GatewayProblem(
+    "UNAUTHORIZED", 401, "unauthenticated", "Authentication required", "UnauthorizedException"
+)
+MISSING_AUTHENTICATION_TOKEN = GatewayProblem(
+    "MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "Not found", "MissingAuthenticationTokenException"
+)
+BAD_REQUEST_PARAMETERS = GatewayProblem(
+    "BAD_REQUEST_PARAMETERS", 400, "validation_error", "The request is invalid", "BadRequestException"
+)
+REQUEST_TOO_LARGE = GatewayProblem("REQUEST_TOO_LARGE", 413, "request_too_large", "Request too large")
+INTEGRATION_TIMEOUT = GatewayProblem("INTEGRATION_TIMEOUT", 504, "timeout", "The request timed out")
+DEFAULT_5XX = GatewayProblem("DEFAULT_5XX", None, "internal_error", "Internal error")
+# The ones this gateway can produce; tests/contract checks them against infra/aws/api.py.
+GATEWAY_PROBLEMS = (
+    UNAUTHORIZED,
+    MISSING_AUTHENTICATION_TOKEN,
+    BAD_REQUEST_PARAMETERS,
+    REQUEST_TOO_LARGE,
+    INTEGRATION_TIMEOUT,
+    DEFAULT_5XX,
+)
+NOT_IMPLEMENTED = GatewayProblem("LOCAL_NOT_IMPLEMENTED", 501, "not_implemented", "Not implemented yet")
+
+
+class Invoker(Protocol):
+    def available(self, function: str) -> bool: ...
+
+    def invoke(
+        self,
+        function: str,
+        event: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        request_id: str | None = None,
+    ) -> Invocation: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str  # path and query, as on the request line
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+    too_large: bool = False  # the body was over the limit and was not kept
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.target).query
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in reversed(self.headers) if k.lower() == name.lower()), None)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    # For the log line.
+    function: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    fn: catalog.Function
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+
+
+def catalog_routes() -> list[Route]:
+    routes = []
+    for fn in catalog.api_functions():
+        assert fn.route is not None
+        regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(fn.route.path)) + "$"
+        routes.append(Route(fn, fn.route.method, fn.route.path, re.compile(regex)))
+    return routes
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    path: str  # below the stage, e.g. /payments/pay_123
+    parameters: dict[str, str]  # decoded path parameters
+
+
+def resolve(routes: list[Route], method: str, path: str) -> Match | None:
+    """The route and its path parameters; None when the path or the method is unknown."""
+    for route in routes:
+        found = route.pattern.match(path)
+        if found and route.method == method:
+            return Match(route, path, {k: unquote(v) for k, v in found.groupdict().items()})
+    return None
+
+
+def problem(kind: GatewayProblem, detail: str, request_id: str, status: int | None = None) -> Response:
+    """The body infra/aws/api.py's gateway response templates produce."""
+    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + kind.code, "title": kind.title, "code": kind.code}
+    if kind.status is not None:
+        body["status"] = kind.status
+    body.update({"detail": detail, "request_id": request_id})
+    headers = [("Content-Type", PROBLEM_JSON)]
+    if kind.error_type:
+        headers.append(("x-amzn-ErrorType", kind.error_type))
+    return Response(kind.status or status or 500, json.dumps(body).encode(), headers)
+
+
+LogLine = Callable[[str, str, str], None]  # (tag, message, level)
+
+
+class LocalGateway:
+    def __init__(self, invoker: Invoker, jwt_secret: str, docs: ApiDocs | None, log: LogLine) -> None:
+        self._invoker = invoker
+        self._jwt_secret = jwt_secret
+        self._docs = docs
+        self._log = log
+        self._routes = catalog_routes()
+        self._reported_missing: set[str] = set()  # Stripe retries each webhook: one 501 line is enough
+
+    def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        response = self._respond(request, request_id)
+        response.headers += [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:16])]
+        self._log_request(request, response, (time.perf_counter() - started) * 1000)
+        return response
+
+    def _respond(self, request: Request, request_id: str) -> Response:
+        path = request.path
+        if path == "/":
+            return Response(302, headers=[("Location", f"{STAGE}/docs")])
+        if path == HEALTH_PATH:
+            return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
+        if path != STAGE and not path.startswith(STAGE + "/"):
+            # No stage matched: API Gateway answers before any of the API's gateway responses apply.
+            return Response(403, b'{"message":"Forbidden"}', [("Content-Type", "application/json")])
+        resource_path = path[len(STAGE) :] or "/"
+        if request.method == "GET":
+            served = self._serve_docs(resource_path)
+            if served is not None:
+                return served
+        if request.too_large:
+            return problem(REQUEST_TOO_LARGE, "Request Too Long", request_id)
+        match = resolve(self._routes, request.method, resource_path)
+        if match is None:
+            response = problem(MISSING_AUTHENTICATION_TOKEN, "Missing Authentication Token", request_id)
+            response.note = "no such route"
+            return response
+        return self._integrate(request, request_id, match)
+
+    def _integrate(self, request: Request, request_id: str, match: Match) -> Response:
+        route = match.route
+        claims: dict[str, str] | None = None
+        if route.fn.route and route.fn.route.authorizer:
+            try:
+                claims = authorizer_claims(verify_token(self._jwt_secret, request.header("Authorization")))
+            except TokenRejected as rejected:
+                return problem(UNAUTHORIZED, str(rejected), request_id)
+        elif not request.header(SIGNATURE_HEADER):
+            return problem(
+                BAD_REQUEST_PARAMETERS,
+                f"Missing required request parameters: [{SIGNATURE_HEADER}]",
+                request_id,
+            )
+        if not self._invoker.available(route.fn.name):
+            return self._not_implemented(route, request_id)
+        event = proxy_event(request, request_id, match, claims)
+        try:
+            invocation = self._invoker.invoke(
+                route.fn.name,
+                event,
+                timeout_s=min(route.fn.timeout_s, INTEGRATION_TIMEOUT_S),
+                request_id=request_id,
+            )
+        except InvocationError as error:
+            return self._failed(route, request_id, error)
+        response = _proxy_response(invocation.result, request_id)
+        response.function = route.fn.name
+        if claims:
+            response.note = f"sub={claims.get('sub')}"
+        if invocation.init_ms is not None:
+            response.note += f" (cold start {invocation.init_ms:.0f} ms)"
+        return response
+
+    def _not_implemented(self, route: Route, request_id: str) -> Response:
+        detail = (
+            f"{route.method} {STAGE}{route.template} is in the catalog, but functions/{route.fn.name}/app.py "
+            "does not exist yet"
+        )
+        response = problem(NOT_IMPLEMENTED, detail, request_id)
+        response.function, response.note = route.fn.name, "not implemented yet"
+        return response
+
+    def _failed(self, route: Route, request_id: str, error: InvocationError) -> Response:
+        if error.kind == "missing":
+            return self._not_implemented(route, request_id)
+        if error.kind == "timeout":
+            response = problem(INTEGRATION_TIMEOUT, "Endpoint request timed out", request_id)
+        elif error.kind == "too_large":
+            response = problem(REQUEST_TOO_LARGE, "Request Too Long", request_id)
+        else:  # the function raised or could not start: API Gateway answers 502
+            response = problem(DEFAULT_5XX, "Internal server error", request_id, status=502)
+        response.function = route.fn.name
+        response.note = f"{error.error_type + ': ' if error.error_type else ''}{error}"
+        return response
+
+    def _serve_docs(self, path: str) -> Response | None:
+        if self._docs is None:
+            return None
+        if path == "/openapi.json":
+            return Response(200, self._docs.document(), [("Content-Type", "application/json")])
+        if path in ("/docs", "/docs/"):
+            return Response(200, self._docs.page(), [("Content-Type", "text/html; charset=utf-8")])
+        if path == "/docs/openapi-3.0.json":
+            return Response(200, self._docs.swagger_document(), [("Content-Type", "application/json")])
+        if path.startswith("/docs/"):
+            asset = self._docs.asset(path.removeprefix("/docs/"))
+            if asset is not None:
+                return Response(
+                    200, asset[0], [("Content-Type", asset[1]), ("Cache-Control", "max-age=3600")]
+                )
+        return None
+
+    def _log_request(self, request: Request, response: Response, elapsed_ms: float) -> None:
+        if request.path == HEALTH_PATH:
+            return  # polled by launchers: not worth a line
+        if response.status == 501 and response.function:
+            if response.function in self._reported_missing:
+                return
+            self._reported_missing.add(response.function)
+            response.note += " (further requests to it are not logged)"
+        webhook = request.path.endswith("/webhooks/stripe")
+        parts = [f"{request.method} {request.path}", str(response.status)]
+        if response.function:
+            parts.append(response.function)
+        if webhook:
+            parts.append(_webhook_summary(request.body))
+        parts.append(f"{elapsed_ms:.0f} ms")
+        if response.note:
+            parts.append(response.note.strip())
+        level = "warn" if response.status == 501 else "error" if response.status >= 500 else "info"
+        self._log("webhook" if webhook else "api", " ".join(p for p in parts if p), level)
+
+
+def proxy_event(
+    request: Request, request_id: str, match: Match, claims: dict[str, str] | None
+) -> dict[str, Any]:
+    """The Lambda proxy event API Gateway would send for this request."""
+    event = build_rest_event(
+        request.method,
+        match.route.template,
+        match.path,
+        headers=dict(request.headers),  # `headers` keeps the last value of a repeated header
+        query=request.query,
+        body=request.body or None,
+        claims=claims,
+        path_parameters=match.parameters,
+        source_ip=request.source_ip,
+    )
+    multi: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        multi.setdefault(name, []).append(value)
+    event["multiValueHeaders"] = multi or None
+    event["requestContext"]["requestId"] = request_id
+    return event
+
+
+def _webhook_summary(body: bytes) -> str:
+    try:
+        event = json.loads(body)
+        return f"{event.get('type')} {event.get('id')}"
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _proxy_response(result: Any, request_id: str) -> Response:
+    """A Lambda proxy result as API Gateway turns it into HTTP; malformed ones are a 502."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        response = problem(DEFAULT_5XX, "Internal server error", request_id, status=502)
+        response.note = "malformed Lambda proxy response"
+        return response
+    body = result.get("body") or ""
+    if len(json.dumps(result)) > PAYLOAD_LIMIT:
+        response = problem(DEFAULT_5XX, "Internal server error", request_id, status=502)
+        response.note = "response payload over Lambda's 6 MB limit"
+        return response
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = [(str(k), str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(str(name), str(v)) for v in values if (str(name), str(v)) not in headers]
+    return Response(result["statusCode"], data, headers)
+
+
+# --------------------------------------------------------------------------- HTTP server
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
+        self.gateway = gateway
+        super().__init__((host, port), _Handler)
+
+    def start(self) -> GatewayServer:
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+_DRAIN_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not read at all: the connection closes
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "local-apigateway"
+    sys_version = ""
+    server: GatewayServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def handle_expect_100(self) -> bool:
+        if self._declared_length() > MAX_BODY_BYTES:  # refuse before the client sends the body
+            self._send(self.server.gateway.handle(self._request(b"", too_large=True)))
+            self.close_connection = True
+            return False
+        return super().handle_expect_100()
+
+    def _serve(self) -> None:
+        length = self._declared_length()
+        too_large = length > MAX_BODY_BYTES
+        if too_large:
+            self._discard(length)
+            self.close_connection = True
+        body = b"" if too_large else self.rfile.read(length)
+        self._send(self.server.gateway.handle(self._request(body, too_large)))
+
+    def _request(self, body: bytes, too_large: bool) -> Request:
+        headers = [(name, value) for name, value in self.headers.items()]
+        return Request(self.command, self.path, headers, body, self.client_address[0], too_large)
+
+    def _declared_length(self) -> int:
+        declared = self.headers.get("Content-Length", "0").strip()
+        return int(declared) if declared.isdigit() else 0
+
+    def _discard(self, length: int) -> None:
+        remaining = min(length, _DRAIN_LIMIT)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The gateway logs one line per request itself."""
