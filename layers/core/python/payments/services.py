@@ -40,6 +40,28 @@ def method_owners() -> Any:
 
 
 @cache
+def refunds() -> Any:
+    from payments.adapters.dynamodb.refunds import DynamoRefunds
+
+    return DynamoRefunds(settings().require("payments_table"))
+
+
+@cache
+def payment_methods() -> Any:
+    from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethods
+
+    return DynamoPaymentMethods(settings().require("payment_methods_table"))
+
+
+@cache
+def publisher() -> Any:
+    """The bus alone, for functions that publish without the payments table (payment methods)."""
+    from payments.adapters.eventbridge.publisher import EventBridgePublisher
+
+    return EventBridgePublisher(settings().require("event_bus_name"))
+
+
+@cache
 def gateway() -> Any:
     from payments.adapters.stripe.gateway import StripeGateway
 
@@ -67,9 +89,64 @@ def stripe_client() -> Any:
     return _stripe_clients[api_key]
 
 
+@cache
+def webhook_receiver() -> Any:
+    from payments.adapters.eventbridge.publisher import StripeEventForwarder
+    from payments.adapters.stripe.webhooks import verify_signature
+    from payments.application.webhook import DEDUPE_SECONDS, WebhookReceiver
+    from payments.http.webhook import EventIdDedupe
+
+    config = settings()
+    return WebhookReceiver(
+        verify=verify_signature,
+        secrets=webhook_secrets,
+        forwarder=StripeEventForwarder(config.require("event_bus_name")),
+        dedupe=EventIdDedupe(config.require("idempotency_table"), DEDUPE_SECONDS),
+        # The prod stage runs on Stripe's live mode, every other stage on its test mode.
+        livemode=config.stage == "prod",
+    )
+
+
+def webhook_secrets() -> list[str]:
+    """The signing secrets to accept: the current one, and the previous one while rotating."""
+    name = settings().require("stripe_webhook_secret_name")
+    values = secrets.secret_json(name)
+    found = [str(values[key]) for key in ("current", "previous") if values.get(key)]
+    if not found:
+        # A 500, not a signature failure: Stripe keeps the events until ops set the secret.
+        raise RuntimeError(f"secret {name} has no current webhook signing secret")
+    return found
+
+
+@cache
+def stripe_events() -> Any:
+    from payments.adapters.stripe.webhooks import StripeEvents
+
+    return StripeEvents(stripe_client)
+
+
+@cache
+def ledger() -> Any:
+    from payments.adapters.dynamodb.ledger import DynamoLedger
+
+    return DynamoLedger(settings().require("ledger_table"))
+
+
 def reset() -> None:
     """Forget every cached client, adapter and setting (tests change the environment between cases)."""
-    for cached in (store, payments_reader, method_owners, gateway, settings):
+    for cached in (
+        store,
+        payments_reader,
+        method_owners,
+        refunds,
+        payment_methods,
+        publisher,
+        gateway,
+        webhook_receiver,
+        stripe_events,
+        ledger,
+        settings,
+    ):
         cached.cache_clear()
     _stripe_clients.clear()
     aws.reset()

@@ -3,12 +3,15 @@ unit tests implement them in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from payments.domain.events import DomainEvent
+from payments.domain.ledger import JournalEntry
 from payments.domain.payment import Change, IntentSnapshot, Payment
+from payments.domain.payment_method import SavedPaymentMethod, StripePaymentMethod
+from payments.domain.refund import Refund, StripeRefund
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,93 @@ class EventPublisher(Protocol):
 class PaymentMethodOwners(Protocol):
     def owner_of(self, payment_method_id: str) -> MethodOwner | None:
         """Who saved this Stripe payment method with us, if anyone."""
+
+
+class RefundRepository(Protocol):
+    """REFUND# records; writes are conditioned on the status they replace (see commit_refund)."""
+
+    def get(self, payment_id: str, refund_id: str) -> Refund | None: ...
+
+    def of_payment(self, payment_id: str) -> list[Refund]: ...
+
+    def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
+        """The write that commits with the payment's change."""
+
+    def save_alone(self, refund: Refund, previous: Refund) -> None:
+        """A change of the record only (the payment is unaffected); raises RefundChanged on a race."""
+
+
+class RefundGateway(Protocol):
+    def create_refund(self, payment: Payment, refund: Refund) -> StripeRefund: ...
+
+    def payment_id_of_intent(self, intent_id: str) -> str | None:
+        """Our payment id from a PaymentIntent's metadata (None: not one of ours)."""
+
+
+@dataclass(frozen=True)
+class MethodPage:
+    items: list[SavedPaymentMethod]
+    next_key: dict[str, Any] | None
+
+
+class PaymentMethodRepository(PaymentMethodOwners, Protocol):
+    def stripe_customer(self, customer_id: str) -> str | None: ...
+
+    def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str, at: str) -> str:
+        """Keep the first Stripe customer recorded for `customer_id` and return it."""
+
+    def get(self, customer_id: str, payment_method_id: str) -> SavedPaymentMethod | None: ...
+
+    def find_card(self, customer_id: str, card_key: str) -> SavedPaymentMethod | None: ...
+
+    def add(self, method: SavedPaymentMethod) -> None:
+        """Store the method and its owner; raises SameCardSaved if the card is already saved."""
+
+    def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> MethodPage: ...
+
+    def remove(self, method: SavedPaymentMethod) -> None: ...
+
+
+class PaymentMethodGateway(Protocol):
+    def create_customer(self, customer_id: str) -> str: ...
+
+    def retrieve_payment_method(self, payment_method_id: str) -> StripePaymentMethod: ...
+
+    def attach_payment_method(
+        self, payment_method_id: str, stripe_customer_id: str
+    ) -> StripePaymentMethod: ...
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        """Detach; a method already detached (or gone) counts as done."""
+
+
+# --------------------------------------------------------------------------- Stripe webhooks and ledger
+
+
+class StripeEventForwarder(Protocol):
+    def fits(self, event: dict[str, Any]) -> bool:
+        """Whether the event fits in one bus entry as it is."""
+
+    def forward(self, event: dict[str, Any]) -> None:
+        """Put the Stripe event on the bus or raise."""
+
+
+class Deduplicator(Protocol):
+    def first_time(self, key: str, action: Callable[[], None], lambda_context: Any = None) -> bool:
+        """Run `action` unless it already ran for `key`: True when it ran now, False for a repeat.
+
+        Raises RequestInProgress while another attempt holds `key`. A failed `action` is not
+        remembered, so a retry runs it again."""
+
+
+class StripeEventSource(Protocol):
+    def retrieve_event(self, event_id: str) -> dict[str, Any]:
+        """The whole event as Stripe keeps it (the webhook may have forwarded a slimmed copy)."""
+
+
+class Ledger(Protocol):
+    def record(self, entry: JournalEntry) -> bool:
+        """Book the entry unless one with its id exists; False when it did (a repeat)."""
+
+    def entries(self, currency: str, first_day: str, last_day: str) -> list[JournalEntry]:
+        """Entries in `currency` booked on these days (YYYY-MM-DD, UTC, inclusive)."""

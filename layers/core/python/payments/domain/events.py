@@ -49,7 +49,37 @@ class DisputeData(_Model):
     id: str
     status: str
     reason: str
-    amount: int
+    amount: int = Field(description="The disputed amount, minor units of the charge's currency")
+    currency: str | None = Field(None, description="Currency of the balance transactions below")
+    amount_withdrawn: int = Field(0, description="Taken from our Stripe balance so far")
+    fee: int = Field(0, description="Dispute fees taken so far")
+    amount_reinstated: int = Field(0, description="Given back so far (a won dispute)")
+    fee_reinstated: int = Field(0, description="Dispute fees given back so far")
+
+
+class DisputeMovementData(_Model):
+    """The money one dispute event moved: the growth of the dispute's totals since the previous event,
+    and the disputed funds that became a loss (the dispute was lost). What the ledger books."""
+
+    currency: str
+    withdrawn: int = 0
+    fee: int = 0
+    reinstated: int = 0
+    fee_reinstated: int = 0
+    lost: int = 0
+
+
+class RefundData(_Model):
+    id: str = Field(description="Our refund id")
+    amount: int = Field(description="Minor units of `currency`")
+    currency: str
+    status: Literal["pending", "succeeded", "failed", "canceled"]
+    reason: str | None = None
+    stripe_refund_id: str | None = None
+    failure_reason: str | None = None
+    previous_status: str | None = Field(
+        None, description="The refund's status before this event (a succeeded refund can still fail)"
+    )
 
 
 class PaymentData(_Model):
@@ -66,7 +96,10 @@ class PaymentData(_Model):
     stripe_fee: int | None = Field(None, description="Stripe's fee on the charge in minor units")
     failure: FailureData | None = None
     dispute: DisputeData | None = None
-    refund: dict[str, Any] | None = Field(None, description="The refund this event is about, if any")
+    refund: RefundData | None = Field(None, description="The refund this event is about, if any")
+    dispute_movement: DisputeMovementData | None = Field(
+        None, description="Dispute events: the money this event moved at Stripe"
+    )
 
 
 class DomainEvent(_Model):
@@ -110,9 +143,191 @@ def payment_data(payment: Payment, **extra: Any) -> PaymentData:
         if failure
         else None,
         dispute=DisputeData(
-            id=dispute.id, status=dispute.status, reason=dispute.reason, amount=dispute.amount
+            id=dispute.id,
+            status=dispute.status,
+            reason=dispute.reason,
+            amount=dispute.amount,
+            currency=dispute.currency,
+            amount_withdrawn=dispute.amount_withdrawn,
+            fee=dispute.fee,
+            amount_reinstated=dispute.amount_reinstated,
+            fee_reinstated=dispute.fee_reinstated,
         )
         if dispute
         else None,
         **extra,
     )
+
+
+# --------------------------------------------------------------------------- typed details
+# The `detail` of each event type on the bus, for consumers' parsers and the JSON Schemas in
+# events/schemas (generated: `python -m infra.local.event_schemas`). Same fields as DomainEvent, with
+# the type fixed and `data` typed.
+
+
+class PaymentMethodData(_Model):
+    payment_method_id: str = Field(description="Stripe's pm_... id")
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    funding: str | None = None
+    country: str | None = None
+    fingerprint: str | None = None
+
+
+class _Detail(_Model):
+    event_id: str = Field(
+        description="Stable across republishing (`<aggregate id>:v<version>`): dedupe on it"
+    )
+    version: int = Field(description="The aggregate's version this event produced")
+    occurred_at: str = Field(description="RFC 3339 UTC")
+    customer_id: str
+
+
+class PaymentEvent(_Detail):
+    """Any payment event (every type but the payment-method ones)."""
+
+    event_type: EventType
+    payment_id: str
+    order_id: str
+    data: PaymentData
+
+
+class PaymentMethodEvent(_Detail):
+    event_type: Literal["PaymentMethodSaved", "PaymentMethodDeleted"]
+    payment_id: None = None
+    order_id: None = None
+    data: PaymentMethodData
+
+
+class PaymentInitiated(PaymentEvent):
+    """The payment was written ahead of Stripe (status pending)."""
+
+    event_type: Literal["PaymentInitiated"]
+
+
+class PaymentProcessing(PaymentEvent):
+    """Stripe is processing the payment (asynchronous payment methods)."""
+
+    event_type: Literal["PaymentProcessing"]
+
+
+class PaymentRequiresAction(PaymentEvent):
+    """The customer must act (3-D Secure): see the payment's next_action."""
+
+    event_type: Literal["PaymentRequiresAction"]
+
+
+class PaymentAuthorized(PaymentEvent):
+    """A manual-capture payment is authorized and held (requires_capture)."""
+
+    event_type: Literal["PaymentAuthorized"]
+
+
+class PaymentProcessed(PaymentEvent):
+    """An automatic-capture payment succeeded: the money is captured."""
+
+    event_type: Literal["PaymentProcessed"]
+
+
+class PaymentCaptured(PaymentEvent):
+    """A held (manual-capture) payment was captured."""
+
+    event_type: Literal["PaymentCaptured"]
+
+
+class PaymentFailed(PaymentEvent):
+    """The payment failed (declined, authentication failed, or refused by Stripe)."""
+
+    event_type: Literal["PaymentFailed"]
+
+
+class PaymentCanceled(PaymentEvent):
+    """The payment was canceled before capture."""
+
+    event_type: Literal["PaymentCanceled"]
+
+
+class RefundRequested(PaymentEvent):
+    """A refund was reserved and asked of Stripe (data.refund)."""
+
+    event_type: Literal["RefundRequested"]
+
+
+class RefundIssued(PaymentEvent):
+    """A refund succeeded (data.refund)."""
+
+    event_type: Literal["RefundIssued"]
+
+
+class RefundFailed(PaymentEvent):
+    """A refund failed or was canceled; its amount is refundable again (data.refund)."""
+
+    event_type: Literal["RefundFailed"]
+
+
+class ChargebackReceived(PaymentEvent):
+    """The cardholder disputed the payment (data.dispute, data.dispute_movement)."""
+
+    event_type: Literal["ChargebackReceived"]
+
+
+class DisputeUpdated(PaymentEvent):
+    """The dispute moved forward or moved money (data.dispute, data.dispute_movement)."""
+
+    event_type: Literal["DisputeUpdated"]
+
+
+class DisputeClosed(PaymentEvent):
+    """The dispute was decided: won, lost or closed (data.dispute, data.dispute_movement)."""
+
+    event_type: Literal["DisputeClosed"]
+
+
+class PaymentMethodSaved(PaymentMethodEvent):
+    """A customer saved a Stripe payment method."""
+
+    event_type: Literal["PaymentMethodSaved"]
+
+
+class PaymentMethodDeleted(PaymentMethodEvent):
+    """A customer deleted a saved payment method."""
+
+    event_type: Literal["PaymentMethodDeleted"]
+
+
+DETAIL_MODELS: dict[str, type[_Detail]] = {
+    model.__name__: model
+    for model in (
+        PaymentInitiated,
+        PaymentProcessing,
+        PaymentRequiresAction,
+        PaymentAuthorized,
+        PaymentProcessed,
+        PaymentCaptured,
+        PaymentFailed,
+        PaymentCanceled,
+        RefundRequested,
+        RefundIssued,
+        RefundFailed,
+        ChargebackReceived,
+        DisputeUpdated,
+        DisputeClosed,
+        PaymentMethodSaved,
+        PaymentMethodDeleted,
+    )
+}
+
+
+def detail_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of the bus `detail` of one event type."""
+    model = DETAIL_MODELS[event_type]
+    schema = model.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://schemas.payments.example/events/{event_type}.json",
+        **schema,
+        "description": f"{(model.__doc__ or '').strip()} EventBridge detail-type `{event_type}`, source "
+        "`payments`; consumers dedupe on `event_id`.",
+    }

@@ -78,6 +78,13 @@ class Dispute:
     status: str
     reason: str
     amount: int
+    # What the dispute has moved in our Stripe balance so far (from its balance transactions), kept so
+    # that each later event can tell the ledger only what it adds (see domain/dispute.py).
+    currency: str | None = None
+    amount_withdrawn: int = 0
+    fee: int = 0
+    amount_reinstated: int = 0
+    fee_reinstated: int = 0
 
 
 @dataclass(frozen=True)

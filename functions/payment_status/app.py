@@ -1,0 +1,14 @@
+"""EventBridge (source stripe): payment_intent.* -> the payment's status and its domain events."""
+
+from payments import services
+from payments.application.stripe_events import PaymentStatusOutcome, apply_payment_intent_event
+from payments.subscriber import StripeBusEvent, subscriber
+
+
+def handle(event: StripeBusEvent) -> PaymentStatusOutcome:
+    return apply_payment_intent_event(
+        event.detail, services.store(), services.gateway(), services.stripe_events()
+    )
+
+
+handler = subscriber(StripeBusEvent, handle)

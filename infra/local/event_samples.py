@@ -1,0 +1,327 @@
+"""Write the sample events and the domain events' JSON Schemas; tests load all of them.
+
+    python -m infra.local.event_samples            # everything
+    python -m infra.local.event_samples schemas    # events/schemas only (after changing a model)
+
+- events/stripe/<type>.json: one Stripe event per type the webhook forwards, captured from the Stripe
+  emulator through the official SDK, then sanitized (stable ids, fixed times, no client secrets).
+  `payment_intent.processing` is derived from `payment_intent.requires_action`: cards never process
+  asynchronously, so neither Stripe's test cards nor the emulator produce it.
+- events/bus/<EventType>.json: each domain event as a subscriber receives it from EventBridge, made
+  by our domain code from those Stripe samples (refund and payment-method ones from their models).
+- events/schemas/<EventType>.json: generated from payments.domain.events (a test fails on drift).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import re
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from infra import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+AT = "2026-11-26T12:00:00.000Z"
+BASE_TIME = 1795694400  # AT as a Unix time
+TIME_KEYS = frozenset({"created", "available_on", "canceled_at"})
+CUSTOMER = "cus_example"
+PAYMENTS = {  # which sample payment each PaymentIntent belongs to
+    "paid": "pay_samplepaid0000000000000",
+    "declined": "pay_sampledeclined000000000",
+    "three_d_secure": "pay_sample3ds00000000000000",
+    "captured": "pay_samplecaptured000000000",
+    "canceled": "pay_samplecanceled000000000",
+    "refund_fails": "pay_samplerefundfails000000",
+    "dispute_lost": "pay_sampledisputelost000000",
+    "dispute_won": "pay_sampledisputewon0000000",
+}
+AMOUNT = 2599
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    from payments.domain.events import DETAIL_MODELS, detail_schema
+
+    return {event_type: detail_schema(event_type) for event_type in DETAIL_MODELS}
+
+
+# --------------------------------------------------------------------------- Stripe events
+
+
+def capture_stripe_events() -> list[dict[str, Any]]:
+    """Every event of the flows below, oldest first, as the emulator delivered them."""
+    import stripe
+
+    from infra.local.stripe_emulator import StripeEmulator
+
+    with StripeEmulator() as emulator:
+        client = stripe.StripeClient(
+            "sk_test_samples", base_addresses={"api": emulator.url}, max_network_retries=0
+        )
+
+        def pay(flow: str, payment_method: str = "pm_card_visa", **params: Any) -> Any:
+            body: Any = {  # the SDK's TypedDict, built up
+                "amount": AMOUNT,
+                "currency": "usd",
+                "payment_method": payment_method,
+                "confirm": True,
+                "metadata": {
+                    "payment_id": PAYMENTS[flow],
+                    "order_id": f"order-{flow}",
+                    "customer_id": CUSTOMER,
+                },
+                **params,
+            }
+            if "return_url" not in params:
+                body["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+            return client.v1.payment_intents.create(params=body)
+
+        paid = pay("paid")
+        client.v1.refunds.create(params={"payment_intent": paid.id, "amount": 500})
+        with contextlib.suppress(stripe.CardError):  # the decline is the point
+            pay("declined", "pm_card_chargeDeclinedInsufficientFunds")
+        pay("three_d_secure", "pm_card_authenticationRequired", return_url="https://shop.example/done")
+        held = pay("captured", capture_method="manual")
+        client.v1.payment_intents.capture(held.id)
+        client.v1.payment_intents.cancel(pay("canceled", capture_method="manual").id)
+        pending = client.v1.refunds.create(
+            params={"payment_intent": pay("refund_fails", "pm_card_refundFail").id}
+        )
+        emulator.fail_refund(pending.id)
+        lost = emulator.create_dispute(pay("dispute_lost").id, reason="product_not_received")
+        client.v1.disputes.update(
+            lost["id"], params={"evidence": {"uncategorized_text": "Delivered on time."}}
+        )
+        emulator.close_dispute(lost["id"], won=False)
+        won = emulator.create_dispute(pay("dispute_won").id)
+        emulator.close_dispute(won["id"], won=True)
+        return sanitize(emulator.events())
+
+
+def sanitize(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stable ids (numbered per prefix in order of appearance), fixed times, no secrets."""
+    text = json.dumps(events)
+    names: dict[str, str] = {}
+    counters: dict[str, int] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        original, prefix = match.group(0), match.group(1)
+        if original not in names:
+            counters[prefix] = counters.get(prefix, 0) + 1
+            names[original] = f"{prefix}_sample{counters[prefix]:02d}"
+        return names[original]
+
+    text = re.sub(r"_secret_[A-Za-z0-9]+", "_secret_redacted", text)
+    text = re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:12111", text)  # the emulator of `make dev`
+    references: dict[str, str] = {}
+    text = re.sub(
+        r'"reference": "(\d+)"',
+        lambda m: f'"reference": "{references.setdefault(m.group(1), str(len(references) + 1).zfill(23))}"',
+        text,
+    )
+    text = re.sub(
+        r"\b(evt|pi|ch|txn|dp|re|pm|cus|req|py)_(?!sample|card_)[A-Za-z0-9]{10,}(?![A-Za-z0-9])", rename, text
+    )
+    cleaned: list[dict[str, Any]] = json.loads(text)
+    for event in cleaned:
+        _fix_times(event)
+        event["pending_webhooks"] = 1
+        if event.get("request", {}).get("idempotency_key"):
+            event["request"]["idempotency_key"] = "sample-idempotency-key"
+    return cleaned
+
+
+def _fix_times(value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TIME_KEYS and isinstance(item, int):
+                value[key] = BASE_TIME
+            elif key == "due_by" and isinstance(item, int):
+                value[key] = BASE_TIME + 7 * 24 * 3600
+            else:
+                _fix_times(item)
+    elif isinstance(value, list):
+        for item in value:
+            _fix_times(item)
+
+
+def stripe_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The first event of each forwarded type (plus the derived payment_intent.processing)."""
+    from payments.application.webhook import FORWARDED_TYPES
+
+    samples: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["type"] in FORWARDED_TYPES:
+            samples.setdefault(event["type"], event)
+    processing = json.loads(json.dumps(samples["payment_intent.requires_action"]))
+    processing.update(id="evt_sampleprocessing", type="payment_intent.processing")
+    processing["data"]["object"].update(status="processing", next_action=None)
+    samples["payment_intent.processing"] = processing
+    missing = FORWARDED_TYPES - samples.keys()
+    if missing:
+        raise RuntimeError(f"the flows produced no sample of {sorted(missing)}")
+    return samples
+
+
+# --------------------------------------------------------------------------- domain events on the bus
+
+
+def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each domain event as our code makes it from the Stripe samples, in its EventBridge envelope."""
+    from payments.adapters.stripe.gateway import intent_snapshot
+    from payments.application.disputes import DisputeObject
+    from payments.domain.dispute import apply_dispute
+    from payments.domain.events import DomainEvent, PaymentMethodData
+    from payments.domain.payment import Change, Payment, PaymentStatus
+
+    def payment(flow: str, capture: str = "automatic") -> Payment:
+        return Payment(
+            id=PAYMENTS[flow],
+            order_id=f"order-{flow}",
+            customer_id=CUSTOMER,
+            amount=AMOUNT,
+            currency="usd",
+            payment_method_id="pm_card_visa",
+            capture_method="manual" if capture == "manual" else "automatic",
+            created_at=AT,
+            updated_at=AT,
+            version=1,
+        )
+
+    def intent(flow: str, event_type: str) -> dict[str, Any]:
+        return next(
+            e["data"]["object"]
+            for e in events
+            if e["type"] == event_type and e["data"]["object"]["metadata"].get("payment_id") == PAYMENTS[flow]
+        )
+
+    def apply(current: Payment, obj: dict[str, Any], fee: int | None = None) -> Change:
+        snapshot = dataclasses.replace(intent_snapshot(obj), fee=fee)
+        change = current.apply_intent(snapshot, AT)
+        assert change is not None, obj["status"]
+        return change
+
+    fee = 105  # the emulator's fee on 25.99 usd (2.9% + 30)
+    found: dict[str, DomainEvent] = {}
+    start = payment("paid")
+    found["PaymentInitiated"] = DomainEvent.about(start, "PaymentInitiated", AT)
+    paid = apply(start, intent("paid", "payment_intent.succeeded"), fee)
+    found["PaymentProcessed"] = paid.event
+    found["PaymentFailed"] = apply(
+        payment("declined"), intent("declined", "payment_intent.payment_failed")
+    ).event
+    three_ds = intent("three_d_secure", "payment_intent.requires_action")
+    found["PaymentRequiresAction"] = apply(payment("three_d_secure"), three_ds).event
+    found["PaymentProcessing"] = apply(payment("three_d_secure"), {**three_ds, "status": "processing"}).event
+    held = apply(
+        payment("captured", "manual"), intent("captured", "payment_intent.amount_capturable_updated")
+    )
+    found["PaymentAuthorized"] = held.event
+    found["PaymentCaptured"] = apply(held.payment, intent("captured", "payment_intent.succeeded"), fee).event
+    canceled = payment("canceled", "manual")
+    found["PaymentCanceled"] = apply(canceled, intent("canceled", "payment_intent.canceled")).event
+
+    refund = {"id": "rfd_sample01", "amount": 500, "currency": "usd", "reason": None, "failure_reason": None}
+    refunded = dataclasses.replace(paid.payment, version=paid.payment.version + 1)
+    found["RefundRequested"] = DomainEvent.about(
+        dataclasses.replace(refunded, amount_refund_pending=500, refund_count=1),
+        "RefundRequested",
+        AT,
+        refund={**refund, "status": "pending", "stripe_refund_id": None},
+    )
+    refunded = dataclasses.replace(
+        refunded, version=refunded.version + 1, refund_count=1, amount_refunded=500
+    )
+    found["RefundIssued"] = DomainEvent.about(
+        dataclasses.replace(refunded, status=PaymentStatus.PARTIALLY_REFUNDED),
+        "RefundIssued",
+        AT,
+        refund={**refund, "status": "succeeded", "stripe_refund_id": "re_sample01"},
+    )
+    found["RefundFailed"] = DomainEvent.about(
+        dataclasses.replace(refunded, version=refunded.version + 1, amount_refunded=0, refund_count=0),
+        "RefundFailed",
+        AT,
+        refund={
+            **refund,
+            "status": "failed",
+            "stripe_refund_id": "re_sample01",
+            "failure_reason": "expired_or_canceled_card",
+            "previous_status": "succeeded",
+        },
+    )
+
+    disputed = apply(payment("dispute_lost"), intent("dispute_lost", "payment_intent.succeeded"), fee).payment
+    for event in events:
+        if event["type"].startswith("charge.dispute.") and event["data"]["object"]["status"] != "won":
+            news = DisputeObject.model_validate(event["data"]["object"]).snapshot()
+            change = apply_dispute(disputed, news, AT)
+            if change is not None:
+                disputed = change.payment
+                found.setdefault(change.event.event_type, change.event)
+
+    method = PaymentMethodData(
+        payment_method_id="pm_sample01",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+        funding="credit",
+    ).model_dump(mode="json")
+    for version, event_type in enumerate(("PaymentMethodSaved", "PaymentMethodDeleted"), start=1):
+        found[event_type] = DomainEvent(
+            event_id=f"pm_sample01:v{version}",
+            event_type=event_type,
+            version=version,
+            occurred_at=AT,
+            customer_id=CUSTOMER,
+            data=method,
+        )
+    return {event_type: _bus_envelope(event) for event_type, event in found.items()}
+
+
+def _bus_envelope(event: Any) -> dict[str, Any]:
+    detail = event.model_dump(mode="json")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sample:{detail['event_id']}")),
+        "detail-type": detail["event_type"],
+        "source": catalog.DOMAIN_EVENT_SOURCE,
+        "account": "123456789012",
+        "time": AT.replace(".000", ""),
+        "region": "us-east-1",
+        "resources": [f"payment:{detail['payment_id']}"] if detail["payment_id"] else [],
+        "detail": detail,
+    }
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write(folder: str, documents: dict[str, dict[str, Any]]) -> None:
+    target = EVENTS / folder
+    target.mkdir(parents=True, exist_ok=True)
+    for name, document in sorted(documents.items()):
+        (target / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {len(documents)} files in events/{folder}")
+
+
+def main(argv: list[str]) -> None:
+    write("schemas", schemas())
+    if argv[1:] == ["schemas"]:
+        return
+    events = capture_stripe_events()
+    write("stripe", stripe_samples(events))
+    write("bus", bus_samples(events))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

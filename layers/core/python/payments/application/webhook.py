@@ -1,0 +1,119 @@
+"""Stripe's webhook: verify, dedupe on the event id, forward to the bus (DESIGN section 5).
+
+Answers, and why (Stripe retries any non-2xx for three days, then may disable the endpoint):
+- bad or missing signature, a body that is not a Stripe event: 400, nothing forwarded;
+- an event of the other mode (live vs test): 400 `livemode_mismatch`, nothing forwarded. The signature
+  was made with our secret, so this is a misconfiguration (a live endpoint pointing at a test stack, or
+  our mode setting wrong). Refusing keeps Stripe retrying, so nothing is lost while it is fixed, and
+  shows the failures in Stripe's dashboard; a 200 would drop the events for good;
+- a type no subscriber handles: 200, ignored and counted (the endpoint may be subscribed to more);
+- a repeat of an event already forwarded: 200, nothing forwarded again;
+- the same event still being forwarded by another attempt: 409, so Stripe tries again later;
+- the bus refusing the event: 500, not remembered, so Stripe's retry forwards it.
+
+Too large for one bus entry (256 KB): the event is forwarded slimmed (its envelope and its object's
+scalar fields and metadata, marked `payments_slimmed`); subscribers fetch the whole event from Stripe.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from payments.application.ports import Deduplicator, StripeEventForwarder
+from payments.application.stripe_events import SLIMMED, StripeEvent
+from payments.domain.errors import BadRequest
+
+TOLERANCE_SECONDS = 300
+# Stripe retries for 3 days; remembering ids a day longer covers its last retry.
+DEDUPE_SECONDS = 4 * 24 * 3600
+# Every Stripe type a subscriber of the catalog handles (a test keeps the two equal).
+FORWARDED_TYPES = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.processing",
+        "payment_intent.requires_action",
+        "payment_intent.canceled",
+        "payment_intent.amount_capturable_updated",
+        "charge.refunded",
+        "charge.refund.updated",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+
+
+class WebhookOutcome(StrEnum):
+    """What the webhook did with a verified event; the value is the metric counted."""
+
+    FORWARDED = "WebhookEventsForwarded"
+    DUPLICATE = "WebhookEventsDuplicate"
+    IGNORED = "WebhookEventsIgnored"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    outcome: WebhookOutcome
+    event_id: str
+    event_type: str
+    lag_seconds: float  # now - the event's creation at Stripe
+    slimmed: bool = False
+
+
+Verifier = Callable[[bytes, str | None, Sequence[str], int], None]
+
+
+@dataclass
+class WebhookReceiver:
+    verify: Verifier  # raises BadRequest("signature_invalid")
+    secrets: Callable[[], Sequence[str]]  # current first; the previous one while rotating
+    forwarder: StripeEventForwarder
+    dedupe: Deduplicator
+    livemode: bool
+    clock: Callable[[], float] = field(default=time.time)
+
+    def receive(self, payload: bytes, signature: str | None, lambda_context: Any = None) -> Receipt:
+        self.verify(payload, signature, self.secrets(), TOLERANCE_SECONDS)
+        raw, event = parse_event(payload)
+        receipt = Receipt(WebhookOutcome.IGNORED, event.id, event.type, self.clock() - event.created)
+        if event.livemode != self.livemode:
+            raise BadRequest(
+                "livemode_mismatch",
+                f"this endpoint takes {'live' if self.livemode else 'test'}-mode events only",
+            )
+        if event.type not in FORWARDED_TYPES:
+            return receipt
+        detail = raw if self.forwarder.fits(raw) else slim(raw)
+        forwarded = self.dedupe.first_time(event.id, lambda: self.forwarder.forward(detail), lambda_context)
+        outcome = WebhookOutcome.FORWARDED if forwarded else WebhookOutcome.DUPLICATE
+        return Receipt(outcome, event.id, event.type, receipt.lag_seconds, slimmed=detail is not raw)
+
+
+def parse_event(payload: bytes) -> tuple[dict[str, Any], StripeEvent]:
+    try:
+        raw = json.loads(payload)
+        return raw, StripeEvent.model_validate(raw)
+    except (ValueError, ValidationError):  # JSON errors are ValueErrors, like bad UTF-8
+        raise BadRequest("malformed_event", "the body is not a Stripe event") from None
+
+
+def slim(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with only what fits for sure: its envelope and its object's identity, scalar fields
+    (ids, status, amounts, currency, the payment_intent or charge it belongs to) and metadata."""
+    obj = event["data"]["object"]
+    kept = {k: v for k, v in obj.items() if k == "metadata" or not isinstance(v, dict | list)}
+    envelope = {k: v for k, v in event.items() if k != "data"}
+    return {**envelope, "data": {"object": kept}, SLIMMED: True}
