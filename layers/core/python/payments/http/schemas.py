@@ -16,8 +16,10 @@ from pydantic import (
 )
 
 from payments.domain.errors import FieldError
-from payments.domain.money import SUPPORTED, amount_problems
+from payments.domain.money import MAX_AMOUNT, SUPPORTED, amount_problems
 from payments.domain.payment import Payment
+from payments.domain.payment_method import SavedPaymentMethod
+from payments.domain.refund import RefundReason
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 StripePaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")]
@@ -84,6 +86,24 @@ class DisputeView(BaseModel):
     amount: int
 
 
+class RefundResource(BaseModel):
+    """A refund as clients see it (internal attributes of the stored record are left out)."""
+
+    id: str = Field(description="Our refund id (rfd_...)")
+    object: Literal["refund"] = "refund"
+    payment_id: str
+    amount: int = Field(description="Minor units of `currency`")
+    currency: str
+    status: Literal["pending", "succeeded", "failed", "canceled"]
+    origin: Literal["api", "stripe"] = Field(description="`stripe`: made outside this API (dashboard)")
+    reason: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    stripe_refund_id: str | None = None
+    failure_reason: str | None = None
+    created_at: str
+    updated_at: str
+
+
 class PaymentResource(BaseModel):
     id: str
     order_id: str
@@ -101,7 +121,7 @@ class PaymentResource(BaseModel):
     risk: dict[str, Any] | None = None
     description: str | None = None
     metadata: dict[str, str] = Field(default_factory=dict)
-    refunds: list[dict[str, Any]] = Field(default_factory=list)
+    refunds: list[RefundResource] = Field(default_factory=list)
     created_at: str
     updated_at: str
     version: int
@@ -162,8 +182,72 @@ def payment_resource(payment: Payment, refunds: list[dict[str, Any]] | None = No
         "risk": None,
         "description": payment.description,
         "metadata": payment.metadata,
-        "refunds": refunds or [],
+        "refunds": [
+            refund_resource(r) for r in sorted(refunds or [], key=lambda r: str(r.get("created_at")))
+        ],
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
         "version": payment.version,
     }
+
+
+def refund_resource(record: dict[str, Any]) -> dict[str, Any]:
+    """The public view of a stored refund record (see adapters/dynamodb/refunds.py)."""
+    return RefundResource.model_validate(record).model_dump(mode="json")
+
+
+class RefundRequest(Strict):
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
+        None, description="Minor units; omitted: everything still refundable"
+    )
+    reason: RefundReason | None = None
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=20)
+
+
+class SavePaymentMethodRequest(Strict):
+    payment_method_id: StripePaymentMethodId = Field(description="A Stripe PaymentMethod id (pm_...)")
+
+
+class CardView(BaseModel):
+    brand: str | None = None
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    funding: str | None = None
+    country: str | None = None
+    fingerprint: str | None = None
+
+
+class PaymentMethodResource(BaseModel):
+    id: str = Field(description="Stripe's PaymentMethod id (pm_...): pass it as payment_method_id to pay")
+    object: Literal["payment_method"] = "payment_method"
+    customer_id: str
+    type: str
+    card: CardView | None = None
+    created_at: str
+
+
+class PaymentMethodList(BaseModel):
+    data: list[PaymentMethodResource]
+    next_cursor: str | None
+
+
+def payment_method_resource(method: SavedPaymentMethod) -> dict[str, Any]:
+    card = method.card
+    return PaymentMethodResource(
+        id=method.id,
+        customer_id=method.customer_id,
+        type=method.type,
+        card=None
+        if card is None
+        else CardView(
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            funding=card.funding,
+            country=card.country,
+            fingerprint=card.fingerprint,
+        ),
+        created_at=method.created_at,
+    ).model_dump(mode="json")

@@ -15,6 +15,8 @@ from payments.domain.errors import (
     RateLimited,
 )
 from payments.domain.payment import Failure, IntentSnapshot, Payment
+from payments.domain.payment_method import Card, StripePaymentMethod
+from payments.domain.refund import Refund, StripeRefund
 
 T = TypeVar("T")
 API_VERSION_EXPAND = ["latest_charge.balance_transaction"]
@@ -97,6 +99,137 @@ class StripeGateway:
             return intent_snapshot(intent, failure=_failure_of(error))
         except stripe.StripeError as error:
             raise translate(error) from error
+
+    # ------------------------------------------------------------------ refunds
+
+    def create_refund(self, payment: Payment, refund: Refund) -> StripeRefund:
+        params: dict[str, Any] = {
+            "payment_intent": _require_intent(payment),
+            "amount": refund.amount,
+            "metadata": {
+                **refund.metadata,
+                "payment_id": payment.id,
+                "refund_id": refund.id,
+                "order_id": payment.order_id,
+                "customer_id": payment.customer_id,
+            },
+        }
+        if refund.reason:
+            params["reason"] = refund.reason
+        return refund_snapshot(
+            self._call(
+                lambda: self._stripe.v1.refunds.create(
+                    params=params, options={"idempotency_key": f"{refund.id}:create"}
+                )
+            )
+        )
+
+    def payment_id_of_intent(self, intent_id: str) -> str | None:
+        intent = self._call(lambda: self._stripe.v1.payment_intents.retrieve(intent_id))
+        return _metadata(intent).get("payment_id")
+
+    # ------------------------------------------------------------------ customers, payment methods
+
+    def create_customer(self, customer_id: str) -> str:
+        customer = self._call(
+            lambda: self._stripe.v1.customers.create(
+                params={"metadata": {"customer_id": customer_id}},
+                options={"idempotency_key": f"customer:{customer_id}:create"},
+            )
+        )
+        return str(_get(customer, "id"))
+
+    def retrieve_payment_method(self, payment_method_id: str) -> StripePaymentMethod:
+        return payment_method_snapshot(
+            self._call(lambda: self._stripe.v1.payment_methods.retrieve(payment_method_id))
+        )
+
+    def attach_payment_method(self, payment_method_id: str, stripe_customer_id: str) -> StripePaymentMethod:
+        return payment_method_snapshot(
+            self._call(
+                lambda: self._stripe.v1.payment_methods.attach(
+                    payment_method_id,
+                    params={"customer": stripe_customer_id},
+                    options={"idempotency_key": f"{payment_method_id}:attach:{stripe_customer_id}"},
+                )
+            )
+        )
+
+    def detach_payment_method(self, payment_method_id: str) -> None:
+        import stripe
+
+        try:
+            self._stripe.v1.payment_methods.detach(
+                payment_method_id, options={"idempotency_key": f"{payment_method_id}:detach"}
+            )
+        except stripe.InvalidRequestError as error:
+            # Refused because it is detached already (an earlier attempt) or gone: that is the goal.
+            if self._attached_to_someone(payment_method_id):
+                raise translate(error) from error
+        except stripe.StripeError as error:
+            raise translate(error) from error
+
+    def _attached_to_someone(self, payment_method_id: str) -> bool:
+        try:
+            return self.retrieve_payment_method(payment_method_id).customer is not None
+        except ProviderRejected:
+            return False
+
+    def _call(self, call: Callable[[], T]) -> T:
+        import stripe
+
+        try:
+            return call()
+        except stripe.StripeError as error:
+            raise translate(error) from error
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    metadata = _get(obj, "metadata")
+    if metadata is None:
+        return {}
+    if hasattr(metadata, "to_dict"):
+        metadata = metadata.to_dict()
+    return {str(k): str(v) for k, v in dict(metadata).items()}
+
+
+def _id_of(reference: Any) -> str | None:
+    """An id from a reference Stripe may have expanded into the object."""
+    return reference if isinstance(reference, str) or reference is None else _get(reference, "id")
+
+
+def refund_snapshot(refund: Any) -> StripeRefund:
+    """Stripe Refund (SDK object or webhook dict) -> our snapshot."""
+    return StripeRefund(
+        id=str(_get(refund, "id")),
+        status=str(_get(refund, "status")),
+        amount=int(_get(refund, "amount")),
+        currency=str(_get(refund, "currency")),
+        payment_intent_id=_id_of(_get(refund, "payment_intent")),
+        reason=_get(refund, "reason"),
+        failure_reason=_get(refund, "failure_reason"),
+        metadata=_metadata(refund),
+    )
+
+
+def payment_method_snapshot(method: Any) -> StripePaymentMethod:
+    card = _get(method, "card")
+    return StripePaymentMethod(
+        id=str(_get(method, "id")),
+        type=str(_get(method, "type")),
+        customer=_id_of(_get(method, "customer")),
+        card=None
+        if card is None
+        else Card(
+            brand=_get(card, "brand"),
+            last4=_get(card, "last4"),
+            exp_month=_get(card, "exp_month"),
+            exp_year=_get(card, "exp_year"),
+            funding=_get(card, "funding"),
+            country=_get(card, "country"),
+            fingerprint=_get(card, "fingerprint"),
+        ),
+    )
 
 
 def _require_intent(payment: Payment) -> str:

@@ -1,0 +1,146 @@
+"""Saved payment methods: save (attach to the caller's Stripe customer), list, get, delete (detach).
+
+Events. PaymentMethodSaved and PaymentMethodDeleted are published synchronously and a failed publish
+fails the request (503). The idempotency record is not kept for a 5xx, so the client's retry with the
+same key runs again: it finds the method already saved (or not yet removed) and publishes the same
+event again, with the same event id, which subscribers dedupe. Hence the order of delete: detach in
+Stripe, publish, then forget the method, so that a retry still finds something to announce.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from payments.application.clock import now
+from payments.application.ports import (
+    EventPublisher,
+    MethodPage,
+    PaymentMethodGateway,
+    PaymentMethodRepository,
+)
+from payments.domain.errors import NotFound, PaymentsError
+from payments.domain.events import DomainEvent
+from payments.domain.payment_method import (
+    MethodTaken,
+    SameCardSaved,
+    SavedPaymentMethod,
+    StripePaymentMethod,
+    card_key,
+    unusable_method,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class EventsUnavailable(PaymentsError):
+    code = "events_unavailable"
+    status = 503
+    title = "The change is stored but could not be announced"
+
+
+@dataclass(frozen=True)
+class Saved:
+    method: SavedPaymentMethod
+    created: bool  # False: this card was saved already and that method is returned
+
+
+def save_payment_method(
+    customer_id: str,
+    payment_method_id: str,
+    methods: PaymentMethodRepository,
+    gateway: PaymentMethodGateway,
+    publisher: EventPublisher,
+) -> Saved:
+    # A test id (pm_card_visa) becomes a new PaymentMethod at each use: from here on use the real id.
+    found = gateway.retrieve_payment_method(payment_method_id)
+    owner = methods.owner_of(found.id)
+    stripe_customer = methods.stripe_customer(customer_id)
+    if (owner and owner.customer_id != customer_id) or found.customer not in (None, stripe_customer):
+        raise unusable_method()
+
+    existing = _already_saved(customer_id, found, methods)
+    if existing is None:
+        try:
+            existing = _attach_and_store(customer_id, found, stripe_customer, methods, gateway)
+        except MethodTaken:
+            raise unusable_method() from None
+        created = existing.id == found.id
+    else:
+        created = False
+    _publish(publisher, existing.saved_event())
+    return Saved(existing, created)
+
+
+def _already_saved(
+    customer_id: str, found: StripePaymentMethod, methods: PaymentMethodRepository
+) -> SavedPaymentMethod | None:
+    key = card_key(found.card)
+    return methods.get(customer_id, found.id) or (methods.find_card(customer_id, key) if key else None)
+
+
+def _attach_and_store(
+    customer_id: str,
+    found: StripePaymentMethod,
+    stripe_customer: str | None,
+    methods: PaymentMethodRepository,
+    gateway: PaymentMethodGateway,
+) -> SavedPaymentMethod:
+    if stripe_customer is None:
+        # Stripe's key derives from our customer id: concurrent first saves get one Stripe customer.
+        stripe_customer = methods.remember_stripe_customer(
+            customer_id, gateway.create_customer(customer_id), now()
+        )
+    attached = gateway.attach_payment_method(found.id, stripe_customer)
+    method = SavedPaymentMethod.attached(attached, customer_id, stripe_customer, now())
+    try:
+        methods.add(method)
+    except SameCardSaved as same:
+        # A concurrent request saved this card first: keep theirs, let go of ours.
+        if same.existing_id != method.id:
+            gateway.detach_payment_method(method.id)
+        winner = methods.get(customer_id, same.existing_id)
+        if winner is None:
+            raise
+        return winner
+    return method
+
+
+def get_payment_method(
+    customer_id: str, payment_method_id: str, methods: PaymentMethodRepository
+) -> SavedPaymentMethod:
+    # Keyed by the caller: someone else's method is simply not there (404, no existence oracle).
+    method = methods.get(customer_id, payment_method_id)
+    if method is None:
+        raise NotFound(f"payment method {payment_method_id} not found")
+    return method
+
+
+def list_payment_methods(
+    customer_id: str, methods: PaymentMethodRepository, limit: int, start: dict[str, Any] | None
+) -> MethodPage:
+    return methods.page(customer_id, limit, start)
+
+
+def delete_payment_method(
+    customer_id: str,
+    payment_method_id: str,
+    methods: PaymentMethodRepository,
+    gateway: PaymentMethodGateway,
+    publisher: EventPublisher,
+) -> None:
+    method = get_payment_method(customer_id, payment_method_id, methods)
+    gateway.detach_payment_method(method.id)
+    _publish(publisher, method.deleted_event(now()))
+    methods.remove(method)
+
+
+def _publish(publisher: EventPublisher, event: DomainEvent) -> None:
+    try:
+        publisher.publish([event])
+    except Exception as error:
+        logger.warning("publishing %s failed; the client's retry publishes it", event.event_id, exc_info=True)
+        raise EventsUnavailable(
+            "the change is stored but its event could not be published; retry with the same Idempotency-Key"
+        ) from error
