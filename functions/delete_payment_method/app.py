@@ -34,8 +34,7 @@ def delete(
             services.publisher(),
         )
         count("PaymentMethodsDeleted")
-        # No Content-Type: with a JSON one the empty body would be sent as `null`.
-        return ApiResult(204, headers={"Content-Type": ""})
+        return ApiResult(204)
 
     # The Idempotency-Key is accepted on DELETE, not required (DESIGN section 3): without one a
     # repeated delete answers 404, which is the truth.

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import catalog
 from infra.local.client import request
-from infra.local.runtime import code_exists
 from infra.local.tokens import issue_token
 from tests.e2e.frontend import Frontend
 
@@ -79,19 +77,3 @@ def test_the_webhook_route_requires_a_stripe_signature(frontend: Frontend) -> No
         "validation_error",
         "Missing required request parameters: [Stripe-Signature]",
     )
-
-
-def test_a_route_whose_function_is_not_written_yet_is_501(frontend: Frontend) -> None:
-    missing = [
-        fn for fn in catalog.api_functions() if not code_exists(fn.name) and fn.route and fn.route.authorizer
-    ]
-    if not missing:
-        pytest.skip("every API function is written (tests/e2e/test_gateway_unit.py covers the 501)")
-    route = missing[0].route
-    assert route is not None
-
-    answer = frontend.admin.call(route.method, route.path.replace("{", "x").replace("}", ""), {})
-
-    assert answer.status == 501
-    assert answer.code == "not_implemented"
-    assert f"functions/{missing[0].name}/app.py" in answer.json["detail"]

@@ -26,9 +26,16 @@ MINIMUM_CHARGE: dict[str, int] = {
     "sek": 300,
     "sgd": 50,
     "usd": 50,
+    # Three-decimal currencies: Stripe takes amounts in multiples of 10 only.
+    "bhd": 200,
+    "jod": 400,
+    "kwd": 200,
+    "omr": 200,
+    "tnd": 2000,
 }
 MAXIMUM_CHARGE = 99_999_999
 ZERO_DECIMAL = frozenset({"jpy"})
+THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 
 DISPUTE_FEE = 1500
 
@@ -47,7 +54,18 @@ def format_amount(amount: int, currency: str) -> str:
     """`$0.50`-style text for error messages (minor units shown as decimals)."""
     if currency in ZERO_DECIMAL:
         return f"{amount} {currency}"
-    return f"{amount / 100:.2f} {currency}"
+    if currency in THREE_DECIMAL:
+        return f"{amount // 1000}.{amount % 1000:03d} {currency}"
+    return f"{amount // 100}.{amount % 100:02d} {currency}"
+
+
+def check_granularity(amount: int, currency: str) -> None:
+    if currency in THREE_DECIMAL and amount % 10:
+        raise invalid_request(
+            f"Amounts in {currency} must be divisible by 10 (the last digit must be 0)",
+            code="invalid_amount",
+            param="amount",
+        )
 
 
 def check_currency(currency: str) -> str:
@@ -62,6 +80,7 @@ def check_currency(currency: str) -> str:
 
 
 def check_charge_amount(amount: int, currency: str) -> None:
+    check_granularity(amount, currency)
     minimum = MINIMUM_CHARGE[currency]
     if amount < minimum:
         raise invalid_request(

@@ -46,18 +46,21 @@ def test_ten_concurrent_refunds_that_all_fit_all_succeed(aws, emulator):
     assert stripe_charge(emulator, paid["id"])["amount_refunded"] == 10_000
 
 
-@pytest.mark.parametrize(("currency", "amount"), [("usd", 1_000), ("jpy", 1_000)])
-def test_one_two_three_minor_units_then_the_rest(aws, emulator, currency, amount):
+# Three-decimal currencies take multiples of 10 only: their smallest steps are 10, 20 and 30.
+@pytest.mark.parametrize(
+    ("currency", "amount", "step"), [("usd", 1_000, 1), ("jpy", 1_000, 1), ("kwd", 5_000, 10)]
+)
+def test_one_two_three_minor_units_then_the_rest(aws, emulator, currency, amount, step):
     paid = pay(amount, currency=currency)
     for units in (1, 2, 3):
-        refunded(paid["id"], units)
+        refunded(paid["id"], units * step)
         assert payment(paid["id"])["status"] == "partially_refunded"
     rest = refunded(paid["id"])
 
-    assert rest["amount"] == amount - 6
+    assert rest["amount"] == amount - 6 * step
     state = payment(paid["id"])
     assert state["status"] == "refunded"
     assert state["amount_refunded"] == state["amount_captured"] == amount
-    assert [r["amount"] for r in state["refunds"]] == [1, 2, 3, amount - 6]
+    assert [r["amount"] for r in state["refunds"]] == [step, 2 * step, 3 * step, amount - 6 * step]
     charge = stripe_charge(emulator, paid["id"])
     assert (charge["amount_refunded"], charge["refunded"]) == (amount, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..cards import network_reference
 from ..errors import invalid_request
 from ..model import Obj, Origin, apply, merge_metadata
-from ..money import format_amount
+from ..money import check_granularity, format_amount
 from ..params import Integer, Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint
 from ..store import Store
@@ -54,6 +54,7 @@ def _check_refundable(charge: Obj, amount: int) -> None:
             code="charge_disputed",
             param="charge",
         )
+    check_granularity(amount, charge["currency"])
     remaining = charge["amount"] - charge["amount_refunded"]
     if remaining == 0:
         raise invalid_request(

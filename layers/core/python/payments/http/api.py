@@ -91,8 +91,10 @@ def result_response(result: ApiResult) -> Response[Any]:
     content_type = headers.pop("Content-Type", JSON)
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    body = None if result.body is None else json.dumps(result.body)
-    return Response(result.status, content_type, body, headers=headers)
+    if result.body is None:
+        # No body, no Content-Type (a JSON one would make the resolver send `null`, e.g. on a 204).
+        return Response(result.status, None, None, headers=headers)
+    return Response(result.status, content_type, json.dumps(result.body), headers=headers)
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
