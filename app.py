@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK entry point: `npx cdk synth -c stage=dev|prod` (see infra/aws/README.md)."""
+"""CDK entry point: `npx cdk synth -c stage=dev|prod` (see docs/deploy.md)."""
 
 from aws_cdk import App
 

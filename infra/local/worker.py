@@ -15,38 +15,9 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any, TextIO
 
-
-@dataclass
-class LambdaContext:
-    """The attributes handlers and Powertools read from Lambda's context object."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_seconds: float
-    aws_request_id: str
-    started: float
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-
-    @property
-    def function_version(self) -> str:
-        return "$LATEST"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+from infra.local.lambda_context import LambdaContext
 
 
 def _send(channel: TextIO, message: dict[str, Any]) -> None:

@@ -334,3 +334,29 @@ def test_put_events_failure_is_relayed_by_the_outbox_once(aws, emulator, bus):
     assert sorted(ids) == sorted(set(ids))
     assert [e["detail-type"] for e in published] == ["PaymentInitiated", "PaymentProcessed"]
     assert not [i for i in stored_items() if "outbox_pk" in i]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("rate_limit", 429, "rate_limited"),
+        ("api_error", 502, "payment_provider_error"),
+        ("disconnect", 503, "payment_provider_unavailable"),
+    ],
+)
+def test_stripe_faults_are_clear_problems_and_the_retry_resumes(aws, emulator, kind, status, code):
+    body = pay_body()
+    emulator.inject_fault(method="POST", path_prefix="/v1/payment_intents", kind=kind, times=1)
+    failed = call("POST", "/payments", body=body, idempotency_key="fault-key")
+    assert failed.status == status, failed.body
+    assert failed.body["code"] == code
+    assert "stripe" not in failed.raw_body.lower()  # no provider internals leak
+    if status in (429, 503):
+        assert failed.header("Retry-After")
+    # Nothing was charged, and the fault was not stored as the key's answer: the retry charges once.
+    assert emulator.payment_intents() == []
+    retried = call("POST", "/payments", body=body, idempotency_key="fault-key")
+    assert retried.status == 201, retried.body
+    assert retried.header("Idempotent-Replayed") is None
+    assert retried.body["status"] == "succeeded"
+    assert len(emulator.payment_intents()) == 1

@@ -3,6 +3,7 @@ events saving and deleting one publish."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from payments.domain.errors import Conflict, ProviderRejected
@@ -57,17 +58,7 @@ class SavedPaymentMethod:
         return self._event("PaymentMethodDeleted", 2, at)
 
     def _event(self, event_type: EventType, version: int, at: str) -> DomainEvent:
-        card = self.card or Card()
-        data = PaymentMethodData(
-            payment_method_id=self.id,
-            brand=card.brand,
-            last4=card.last4,
-            exp_month=card.exp_month,
-            exp_year=card.exp_year,
-            funding=card.funding,
-            country=card.country,
-            fingerprint=card.fingerprint,
-        )
+        data = PaymentMethodData(payment_method_id=self.id, **dataclasses.asdict(self.card or Card()))
         return DomainEvent(
             event_id=f"{self.id}:v{version}",
             event_type=event_type,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -238,16 +239,6 @@ def payment_method_resource(method: SavedPaymentMethod) -> dict[str, Any]:
         id=method.id,
         customer_id=method.customer_id,
         type=method.type,
-        card=None
-        if card is None
-        else CardView(
-            brand=card.brand,
-            last4=card.last4,
-            exp_month=card.exp_month,
-            exp_year=card.exp_year,
-            funding=card.funding,
-            country=card.country,
-            fingerprint=card.fingerprint,
-        ),
+        card=None if card is None else CardView(**dataclasses.asdict(card)),
         created_at=method.created_at,
     ).model_dump(mode="json")
