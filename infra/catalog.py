@@ -160,6 +160,8 @@ class Function:
     publishes: bool = False  # events:PutEvents on the payments bus
     memory_mb: int = 512
     timeout_s: int = 15
+    # SnapStart: init (imports, clients, tracer) runs before the snapshot, not on a customer's request.
+    # On for every API route (users wait on them); subscribers and schedules run asynchronously.
     snapstart: bool = False
 
     @property
@@ -246,6 +248,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=_STRIPE,
         publishes=True,
         timeout_s=29,
+        snapstart=True,
     ),
     Function(
         "cancel_payment",
@@ -255,6 +258,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=_STRIPE,
         publishes=True,
         timeout_s=29,
+        snapstart=True,
     ),
     Function(
         "refund_payment",
@@ -264,12 +268,14 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=_STRIPE,
         publishes=True,
         timeout_s=29,
+        snapstart=True,
     ),
     Function(
         "get_payment_history",
         "The payment's domain events, oldest first",
         route=Route("GET", "/payments/{payment_id}/events"),
         tables={PAYMENTS: Access.READ},
+        snapstart=True,
     ),
     Function(
         "save_payment_method",
@@ -279,6 +285,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=_STRIPE,
         publishes=True,
         timeout_s=29,
+        snapstart=True,
     ),
     Function(
         "list_payment_methods",
@@ -286,12 +293,14 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("GET", "/payment-methods"),
         tables={PAYMENT_METHODS: Access.READ},
         secrets=(CURSOR_KEY,),
+        snapstart=True,
     ),
     Function(
         "get_payment_method",
         "Read one of the caller's saved payment methods",
         route=Route("GET", "/payment-methods/{payment_method_id}"),
         tables={PAYMENT_METHODS: Access.READ},
+        snapstart=True,
     ),
     Function(
         "delete_payment_method",
@@ -301,6 +310,7 @@ FUNCTIONS: tuple[Function, ...] = (
         secrets=_STRIPE,
         publishes=True,
         timeout_s=29,
+        snapstart=True,
     ),
     Function(
         "stripe_webhook",
@@ -311,6 +321,7 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=True,
         memory_mb=512,
         timeout_s=10,
+        snapstart=True,
     ),
     Function(
         "payment_status",

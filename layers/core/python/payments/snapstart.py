@@ -1,0 +1,69 @@
+"""Lambda SnapStart: prime before the snapshot, renew what must not be shared after each restore.
+
+With SnapStart (see infra/catalog.py, `snapstart=True`) Lambda runs the init phase once per published
+version and snapshots the memory; cold starts then restore that snapshot. So the expensive, per-container
+work is done here, before the snapshot, instead of on a customer's first request:
+
+- import what the first request would import lazily (boto3, the Powertools utilities, Stripe's SDK,
+  the X-Ray tracer) and build the AWS clients. No request is sent: no connection is open in the snapshot;
+- never a secret: secrets are read on first use after restore, so a rotation is seen and no secret
+  value sits in a snapshot.
+
+After restore, the random generator is reseeded (every restored container would otherwise draw the same
+jitter). The `secrets` module and uuid4 read the OS's entropy and need nothing.
+
+Outside SnapStart (on-demand Lambda, the local stack, tests) the runtime module is absent and `prime`
+registers nothing, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from payments.config import settings
+
+
+def prime(extra: Callable[[], Any] | None = None) -> bool:
+    """Register the hooks if this runtime snapshots; True when it does."""
+    try:
+        from snapshot_restore_py import (  # type: ignore[import-not-found]
+            register_after_restore,
+            register_before_snapshot,
+        )
+    except ImportError:
+        return False
+
+    def before_snapshot() -> None:
+        warm_up()
+        if extra is not None:
+            extra()
+
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+    return True
+
+
+def warm_up() -> None:
+    """Everything the first request of this function would load, judged from what it is wired to."""
+    from payments.adapters.aws import client
+
+    config = settings()
+    if any(
+        (config.payments_table, config.payment_methods_table, config.ledger_table, config.idempotency_table)
+    ):
+        client("dynamodb")
+    if config.event_bus_name:
+        client("events")
+    if config.stripe_api_key_secret or config.stripe_webhook_secret_name or config.cursor_key_secret:
+        client("secretsmanager")
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: F401
+    if config.idempotency_table:
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: F401
+    if config.stripe_api_key_secret:
+        import stripe  # noqa: F401
+
+
+def after_restore() -> None:
+    random.seed()
