@@ -18,6 +18,8 @@ EVENT_BUS_ENV = "EVENT_BUS_NAME"
 DOMAIN_EVENT_SOURCE = "payments"
 STRIPE_EVENT_SOURCE = "stripe"
 ADMIN_GROUP = "payments-admin"
+# The AWS APIs the functions call (boto3 clients). The deployed botocore keeps only these service models.
+AWS_SERVICES: tuple[str, ...] = ("dynamodb", "events", "secretsmanager")
 # API Gateway base64-encodes only these content types. None: every body stays text, so Stripe's webhook
 # body reaches the function byte for byte as sent (its signature covers the raw body).
 BINARY_MEDIA_TYPES: tuple[str, ...] = ()

@@ -22,10 +22,14 @@ import jsii
 from aws_cdk import BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra import catalog
+
 PLATFORM = "manylinux2014_aarch64"
 PYTHON_VERSION = "3.13"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+PRUNE_SCRIPT = "prune_botocore.py"  # in the deps folder: runs in the Docker fallback too
+SERVICES = catalog.AWS_SERVICES
 
 
 def lock_constraints(lock_file: Path) -> str:
@@ -40,6 +44,7 @@ def lock_constraints(lock_file: Path) -> str:
 
 def _pip_install_command(target: Path, requirements: Path, constraints: Path) -> list[str] | None:
     """pip where there is one (the uv-managed .venv has none), else uv's pip interface."""
+    # No .pyc: they would be compiled by the host's Python, not 3.13, and only add size.
     options = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--target", str(target)]
     files = ["-r", str(requirements), "-c", str(constraints)]
     interpreters = [sys.executable] if importlib.util.find_spec("pip") else []
@@ -56,6 +61,7 @@ def _pip_install_command(target: Path, requirements: Path, constraints: Path) ->
                 "--quiet",
                 "--disable-pip-version-check",
                 "--no-warn-conflicts",
+                "--no-compile",
             ]
             pip += ["--root-user-action=ignore"]
             return [*pip, "--platform", PLATFORM, "--implementation", "cp", *options, *files]
@@ -88,10 +94,13 @@ class LocalPipBundler:
         with tempfile.TemporaryDirectory() as tmp:
             constraints = Path(tmp) / "constraints.txt"
             constraints.write_text(self._constraints)
-            command = _pip_install_command(Path(output_dir) / "python", self._requirements, constraints)
+            site_packages = Path(output_dir) / "python"
+            command = _pip_install_command(site_packages, self._requirements, constraints)
             if command is None:
                 return False  # no pip, no uv: CDK falls back to the Docker image
             subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
+            prune = [sys.executable, str(self._requirements.parent / PRUNE_SCRIPT), str(site_packages)]
+            subprocess.run([*prune, *catalog.AWS_SERVICES], check=True)  # noqa: S603
         return True
 
 
@@ -102,11 +111,21 @@ def deps_layer_code(deps_root: Path, lock_file: Path) -> lambda_.Code:
         "bash",
         "-c",
         'printf "%s" "$LOCK_CONSTRAINTS" > /tmp/constraints.txt && '
-        "pip install --no-cache-dir -r requirements.txt -c /tmp/constraints.txt -t /asset-output/python",
+        "pip install --no-cache-dir --no-compile -r requirements.txt -c /tmp/constraints.txt "
+        f"-t /asset-output/python && python {PRUNE_SCRIPT} /asset-output/python {' '.join(SERVICES)}",
     ]
     # The hash covers what decides the layer's content, so a lock change re-bundles it.
     digest = hashlib.sha256(
-        "\n".join([requirements.read_text(), constraints, PLATFORM, PYTHON_VERSION]).encode()
+        "\n".join(
+            [
+                requirements.read_text(),
+                constraints,
+                PLATFORM,
+                PYTHON_VERSION,
+                (deps_root / PRUNE_SCRIPT).read_text(),
+                *catalog.AWS_SERVICES,
+            ]
+        ).encode()
     ).hexdigest()
     return lambda_.Code.from_asset(
         str(deps_root),
