@@ -79,15 +79,19 @@ openapi: install ## regenerate openapi.json from the handlers' models
 
 # --- bench ---
 # make bench [BENCH_ARGS='--functions get_payment,process_payment --cold-samples 5 --skip throughput'].
-# Cold starts against a reference handler, warm latency, requests and request units per operation, memory,
-# deployment size, local stack throughput and cost per million payments: a table on stdout, the numbers in
-# bench-results/bench.json (tables in bench-results/bench.md). About 20 minutes; `python -m bench --help`.
+# Cold starts against a reference handler, warm latency, requests and request units per operation,
+# memory, deployment size, local stack throughput and cost per million payments: a table on stdout, the
+# numbers in bench-results/bench.json, the tables in bench-results/bench.md. About 11 minutes on 2 CPUs;
+# `.venv/bin/python -m bench --help` lists the knobs. docs/performance.md explains the method.
 BENCH_ARGS ?=
 
-.PHONY: bench
+.PHONY: bench bench-clean
 
-bench: install ## measure cold starts, latency, requests, size, throughput and cost (see bench/README.md)
+bench: install ## measure cold starts, latency, requests, size, throughput and cost (see docs/performance.md)
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-clean: ## forget bench/.cache (the arm64 layer it installed, standard-library bytecode, stack state)
+	rm -rf bench/.cache
 # --- end bench ---
 
 clean: ## remove caches and build output (keeps .venv)

@@ -31,7 +31,12 @@ def test_prune_keeps_the_listed_models_and_the_shared_files(tmp_path):
     removed = prune(tmp_path, set(catalog.AWS_SERVICES))
 
     assert sorted(removed) == ["ec2", "s3"]
-    assert sorted(p.name for p in data.iterdir()) == ["dynamodb", "endpoints.json", "events", "secretsmanager"]
+    assert sorted(p.name for p in data.iterdir()) == [
+        "dynamodb",
+        "endpoints.json",
+        "events",
+        "secretsmanager",
+    ]
 
 
 def test_prune_refuses_a_service_botocore_does_not_have(tmp_path):

@@ -67,7 +67,13 @@ def warm_up() -> None:
     if config.idempotency_table:
         from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: F401
     if config.stripe_api_key_secret:
-        import stripe  # noqa: F401
+        import stripe
+
+        # A throwaway client with a placeholder key loads the SDK's modules; it never sends a request
+        # (and the real key is read after restore).
+        stripe.StripeClient("sk_test_priming_placeholder").v1.payment_intents  # noqa: B018
+    if config.stripe_webhook_secret_name:
+        import payments.application.webhook  # noqa: F401
 
 
 def resolve_shapes(aws_client: Any) -> None:

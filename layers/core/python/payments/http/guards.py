@@ -1,7 +1,8 @@
 """Checks on the raw request before any parsing or logging: size, JSON, and the PAN guard.
 
 Card numbers must never enter our systems: a body holding anything that looks like one (13-19 digits,
-optionally grouped by spaces or dashes, passing Luhn) is refused, and the value is never echoed or logged.
+optionally grouped by spaces or dashes, in a card network's range, passing Luhn) is refused, and the value
+is never echoed or logged.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from payments.domain.errors import BadRequest, CardDataNotAccepted
 
 MAX_BODY_BYTES = 64 * 1024
 _DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Card networks' number ranges (Visa 4, Mastercard 22-27 and 5, Amex/Diners/JCB 3, Discover/UnionPay/
+# Maestro 6, UnionPay 81): a Luhn-valid run outside them, e.g. a numeric order id, is not a card number.
+_CARD_PREFIX = re.compile(r"^(?:[3-6]|2[2-7]|81)")
 
 
 def raw_body(event: dict[str, Any]) -> bytes:
@@ -55,7 +59,7 @@ def _reject_constant(text: str) -> None:
 def contains_card_number(text: str) -> bool:
     for match in _DIGIT_RUN.finditer(text):
         digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+        if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_valid(digits):
             return True
     return False
 

@@ -1,0 +1,130 @@
+"""A minimal stand-in for the local stack, used only when `make dev`'s runner cannot be started:
+`python -m bench.miniserver` prints `READY <url>` and serves until stdin closes.
+
+A ThreadingHTTPServer on 127.0.0.1 turns each request into an API Gateway REST event for the catalog's
+route and calls the handler in this process; AWS is moto's threaded server (AWS_ENDPOINT_URL), Stripe
+the emulator, both in this process. No authorizer: every request carries the same customer's claims.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bench.common import CUSTOMER, HOST, STRIPE_KEY, WEBHOOK_SECRET, child_environment, lambda_like
+from bench.probe import Context
+from infra import catalog
+
+STAGE = f"/{catalog.API_STAGE}"
+
+
+def _routes() -> list[tuple[str, re.Pattern[str], catalog.Function]]:
+    routes: list[tuple[str, re.Pattern[str], catalog.Function]] = []
+    for fn in catalog.api_functions():
+        assert fn.route is not None
+        pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", fn.route.path) + "$")
+        routes.append((fn.route.method, pattern, fn))
+    return routes
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    routes = _routes()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        from infra.local.apigw import build_rest_event, cognito_claims
+
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        path, _, query = self.path.partition("?")
+        path = path[len(STAGE) :] if path.startswith(STAGE) else path
+        for method, pattern, fn in self.routes:
+            match = pattern.match(path)
+            if method == self.command and match and fn.route is not None:
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+                event = build_rest_event(
+                    self.command,
+                    fn.route.path,
+                    path,
+                    headers=headers,
+                    query=query,
+                    body=body,
+                    claims=cognito_claims(CUSTOMER),
+                    path_parameters=match.groupdict(),
+                )
+                handler = importlib.import_module(f"functions.{fn.name}.app").handler
+                result = handler(event, Context(fn.name, fn.memory_mb))
+                self._send(int(result["statusCode"]), (result.get("body") or "").encode())
+                return
+        self._send(404, b'{"code":"not_found"}')
+
+    def _send(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def main() -> int:
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from bench.motofix import cheap_transaction_backups
+    from infra.local import resources
+    from infra.local.stripe_emulator import StripeEmulator
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    cheap_transaction_backups()
+    try:  # DynamoDB's conditional writes are atomic; moto's threads are not (the local stack's fix)
+        from infra.local.moto_server import serialize_dynamodb_writes
+
+        serialize_dynamodb_writes()
+    except ImportError:
+        pass
+    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    emulator = StripeEmulator(host=HOST, port=0).start()
+    os.environ.update(child_environment(lambda_like("bench-miniserver", 1024, tracing=False)))
+    os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}", "STRIPE_API_BASE": emulator.url})
+    for fn in catalog.FUNCTIONS:
+        os.environ.update(resources.function_environment(fn))
+    resources.create_tables(boto3.client("dynamodb"))
+    resources.create_bus(boto3.client("events"))
+    resources.create_secrets(
+        boto3.client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
+    )
+    server = ThreadingHTTPServer((HOST, 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps({"url": f"http://{HOST}:{server.server_address[1]}{STAGE}"}), flush=True)
+    sys.stdin.read()  # the harness closes stdin to stop us
+    server.shutdown()
+    emulator.stop()
+    moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""moto copies every table a TransactWriteItems touches (copy.deepcopy of the whole table, once per
+transaction item) to roll back on failure, so a transaction's cost grows with the table. Measured
+warm latencies would then depend on how many items earlier calls left behind, which DynamoDB's do not.
+
+`cheap_transaction_backups()` keeps the semantics and backs up only the items the transaction names:
+moto's own backup becomes a no-op for tables, and on failure those items are put back (or deleted when
+they did not exist before).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+
+class _NoTableCopies:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: tables are not copied."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if isinstance(value, self._table_type):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _target(backend: Any, entry: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    ((kind, op),) = entry.items()
+    name = op.get("TableName")
+    if not name or name not in backend.tables:
+        return None
+    if kind == "Put":
+        table = backend.get_table(name)
+        key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        return name, key
+    return name, op["Key"]
+
+
+def cheap_transaction_backups() -> Callable[[], None]:
+    """Patch moto's DynamoDB backend; returns a function that undoes it."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original = DynamoDBBackend.transact_write_items
+    original_copy = getattr(models, "copy")  # noqa: B009 - the module moto's backend copies with
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        for entry in transact_items:
+            target = _target(self, entry) if len(entry) == 1 else None
+            if target is None:
+                continue
+            name, key = target
+            try:
+                item = self.get_item(name, key)
+            except Exception:  # a malformed key fails the transaction itself, as before
+                item = None
+            saved.append((name, key, None if item is None else copy.deepcopy(item.to_json()["Attributes"])))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for name, key, attributes in reversed(saved):
+                if attributes is None:
+                    if self.get_item(name, key) is not None:
+                        self.delete_item(name, key)
+                else:
+                    self.put_item(name, attributes)
+            raise
+
+    setattr(models, "copy", _NoTableCopies(Table))  # noqa: B010
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    def undo() -> None:
+        setattr(models, "copy", original_copy)  # noqa: B010
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+    return undo

@@ -1,0 +1,355 @@
+"""The terminal tables (and the same text for docs/performance.md's "latest results")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from bench import design
+from bench.common import REFERENCE
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str = "") -> str:
+    """A Markdown table padded to line up on a terminal too; `align` is l/r per column (default r,
+    first column l)."""
+    cells = [[_text(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    kinds = align or "l" + "r" * (len(headers) - 1)
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            v.ljust(w) if k == "l" else v.rjust(w) for v, w, k in zip(values, widths, kinds, strict=True)
+        ]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if k == "r" else ("-" * (w + 2)) for w, k in zip(widths, kinds, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([line(list(headers)), rule, *(line(r) for r in cells)])
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return (
+            f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+        )
+    return str(value)
+
+
+def cold_section(cold: dict[str, Any]) -> str:
+    modes = cold["modes"]
+    main = "isolated" if "isolated" in modes else modes[0]
+    other = "inprocess" if "inprocess" in modes and main != "inprocess" else None
+    headers = [
+        "function",
+        "mem MB",
+        "first",
+        "import ms",
+        "1st call ms",
+        "total ms",
+        "x ref",
+        "budget",
+        "2nd call ms",
+        "peak MB",
+    ]
+    if other:
+        headers.append(f"x ref ({other})")
+    rows = []
+    for name, entry in cold["functions"].items():
+        stats = entry["modes"].get(main)
+        if stats is None:
+            continue
+        budget = None
+        if name != REFERENCE and entry["kind"] == "api":
+            budget = cold["budget"]["webhook"] if name == "stripe_webhook" else cold["budget"]["api"]
+        ratio = stats.get("ratio_to_reference")
+        verdict = (
+            "-"
+            if budget is None or ratio is None
+            else (f"<= {budget} ok" if ratio <= budget else f"<= {budget} OVER")
+        )
+        row = [
+            name,
+            entry["memory_mb"],
+            ",".join(stats["statuses"]) or "-",
+            stats["import_ms"]["p50"],
+            stats["call_ms"]["p50"],
+            stats["total_ms"]["p50"],
+            ratio,
+            verdict,
+            stats.get("second_ms", {}).get("p50"),
+            stats["rss_peak_mb"]["p50"],
+        ]
+        if other:
+            row.append(entry["modes"].get(other, {}).get("ratio_to_reference"))
+        rows.append(row)
+    title = (
+        f"Cold init: median of {cold['samples']} fresh interpreters per function ({main}; tracing "
+        f"{'on' if cold['tracing'] else 'off'}; bytecode {cold['bytecode']})"
+    )
+    text = f"{title}\n\n{table(headers, rows, 'lrlrrrrlrr' + ('r' if other else ''))}"
+    if cold.get("skipped"):
+        text += "\n\nSkipped: " + "; ".join(f"{k} ({v})" for k, v in cold["skipped"].items())
+    errors = [
+        f"{n}: {e['modes'][main]['errors'][0]}"
+        for n, e in cold["functions"].items()
+        if e["modes"][main]["errors"]
+    ]
+    if errors:
+        text += "\n\nFirst calls that raised (sample events name ids that do not exist): " + "; ".join(errors)
+    return text
+
+
+def snapstart_section(cold: dict[str, Any]) -> str:
+    rows = []
+    for name, entry in cold["functions"].items():
+        stats = entry["modes"].get("snapstart")
+        if stats is None:
+            continue
+        on_demand = entry["modes"].get("isolated", {}).get("call_ms", {}).get("p50")
+        hooks = stats.get("hooks") or [0, 0]
+        rows.append(
+            [
+                name,
+                f"{hooks[0]}/{hooks[1]}",
+                stats["prime_ms"]["p50"] if hooks[0] else None,
+                stats["restore_hooks_ms"]["p50"] if hooks[1] else None,
+                stats["call_ms"]["p50"],
+                stats["after_restore_ms"]["p50"],
+                stats.get("ratio_to_reference"),
+                on_demand,
+            ]
+        )
+    if not rows:
+        return ""
+    headers = [
+        "function",
+        "hooks b/a",
+        "prime ms",
+        "after-restore ms",
+        "1st call ms",
+        "user waits ms",
+        "x ref",
+        "on-demand 1st call",
+    ]
+    return (
+        f"SnapStart (catalog `snapstart=True`): median of {cold.get('cross_check_samples', '?')} "
+        "samples; priming runs when a version is published, then a user waits for the restore (measured "
+        "by AWS only, not included) + the after-restore hooks + the first call\n\n"
+        + table(headers, rows, "llrrrrrr")
+    )
+
+
+def breakdown_section(cold: dict[str, Any], top: int = 5) -> str:
+    rows = []
+    for name, entry in cold["functions"].items():
+        timing = entry.get("importtime")
+        if not timing:
+            continue
+        for phase in ("import", "call"):
+            packages = timing.get(phase, {}).get("packages_ms", {})
+            listed = ", ".join(f"{k} {v:.0f}" for k, v in list(packages.items())[:top])
+            rows.append([name, phase, timing.get(phase, {}).get("total_ms"), listed])
+    if not rows:
+        return ""
+    return (
+        "Where cold init goes: import time per top-level package, ms (one `python -X importtime` sample; "
+        "its own overhead inflates totals)\n\n"
+        + table(["function", "phase", "imports ms", "largest packages"], rows, "llrl")
+    )
+
+
+def warm_section(warm: dict[str, Any]) -> str:
+    rows = []
+    for name, op in warm["operations"].items():
+        if "skipped" in op:
+            rows.append([name, op["skipped"], None, None, None, None])
+            continue
+        statuses = ",".join(f"{k}x{v}" for k, v in sorted(op["statuses"].items()))
+        rows.append(
+            [
+                name,
+                statuses,
+                op["latency_ms"]["p50"],
+                op["latency_ms"]["p99"],
+                op["own_ms"]["p50"],
+                op["own_ms"]["p99"],
+            ]
+        )
+    return (
+        f"Warm latency in-process: {warm['calls']} calls per operation (own = minus time waiting on moto "
+        "and the Stripe emulator)\n\n"
+        + table(["operation", "statuses", "p50 ms", "p99 ms", "own p50", "own p99"], rows, "llrrrr")
+    )
+
+
+def requests_section(warm: dict[str, Any]) -> str:
+    rows = []
+    for name, op in warm["operations"].items():
+        if "skipped" in op or not op.get("requests"):
+            continue
+        totals = op["requests"]["totals_per_call"]
+        minimum = design.minimum_by_service(name) or {}
+
+        def pair(service: str, totals: dict[str, Any] = totals, minimum: dict[str, int] = minimum) -> str:
+            measured = totals.get(f"{service}.requests", 0)
+            wanted = minimum.get(service)
+            text = f"{measured:g}"
+            return text if wanted is None else f"{text} ({wanted})"
+
+        first_extra = [r for r in op["first_call"]["requests"] if r.startswith("secretsmanager")]
+        rows.append(
+            [
+                name,
+                pair("dynamodb"),
+                pair("stripe"),
+                pair("events"),
+                totals.get("dynamodb.read_units", 0),
+                f"{totals.get('dynamodb.write_units', 0):g} + "
+                f"{totals.get('dynamodb.index_write_units', 0):g}",
+                f"{totals.get('dynamodb.rereads', 0):g} / {totals.get('dynamodb.reads_of_own_writes', 0):g}",
+                len(first_extra),
+            ]
+        )
+    headers = [
+        "operation",
+        "DynamoDB (min)",
+        "Stripe (min)",
+        "PutEvents (min)",
+        "RRU",
+        "WRU + index",
+        "re-reads / own",
+        "secrets 1st",
+    ]
+    return (
+        "Requests per warm call, measured (design minimum); request units by DynamoDB's size rules; "
+        "re-reads: "
+        "reads of an item already read / written in the same call; secrets 1st: Secrets Manager reads on a "
+        "container's first call only\n\n" + table(headers, rows, "lrrrrrrr")
+    )
+
+
+def size_section(size: dict[str, Any]) -> str:
+    rows = []
+    for name, row in size["functions"].items():
+        rows.append(
+            [
+                name,
+                row["code_kb"],
+                row["as_built_mb"],
+                row.get("with_pyc_313_mb"),
+                row["runtime_boto3_mb"],
+                row.get("imported_only_mb"),
+                row.get("imported_only_pyc_mb"),
+                row.get("imported_pyc_runtime_boto3_mb"),
+                "ok" if row["within_budget"] else "OVER",
+            ]
+        )
+    headers = [
+        "function",
+        "code KB",
+        "as built MB",
+        "+ 3.13 .pyc",
+        "- runtime SDK",
+        "imported only",
+        "imported + .pyc",
+        "imp. + .pyc - SDK",
+        f"as built <= {size['budget_mb']:g}",
+    ]
+    largest = ", ".join(
+        f"{k} {v['files']:.1f} (+{v['pyc_313']:.1f})" for k, v in list(size["deps_largest_mb"].items())[:8]
+    )
+    pyc = size.get("deps_pyc_313_mb")
+    return (
+        f"Deployment size, unzipped, MB (Lambda's limit {size['limit_mb']:g} MB): function code + core layer "
+        f"{size['core_layer_mb']:.2f} MB + deps layer {size['deps_layer_mb']:.1f} MB"
+        + (f" (+{pyc:.1f} MB as CPython 3.13 bytecode)" if pyc else "")
+        + f"; layer built by {size['method']}. `- runtime SDK`: without boto3, botocore and s3transfer, "
+        "which the Lambda runtime provides\n\n"
+        + table(headers, rows, "lrrrrrrrl")
+        + f"\n\nLargest in the deps layer, MB (+ its 3.13 bytecode): {largest}"
+    )
+
+
+def throughput_section(throughput: dict[str, Any]) -> str:
+    rows = []
+    for run in throughput["runs"]:
+        if "error" in run:
+            rows.append([run["op"], run["clients"], None, None, None, str(run["error"])])
+            continue
+        bad = {k: v for k, v in run["statuses"].items() if not k.startswith("2")}
+        rows.append(
+            [
+                run["op"],
+                run["clients"],
+                run["rps"],
+                run["p50_ms"],
+                run["p99_ms"],
+                ",".join(f"{k}x{v}" for k, v in bad.items()) or "none",
+            ]
+        )
+    notes = ("; " + "; ".join(throughput["notes"])) if throughput.get("notes") else ""
+    return (
+        f"Local stack throughput over loopback: {throughput['server']}, "
+        f"{throughput['duration_s']:g} s per run "
+        f"after warm-up, {throughput['cpus']} CPUs{notes}\n\n"
+        + table(["operation", "clients", "req/s", "p50 ms", "p99 ms", "non-2xx"], rows, "lrrrrl")
+    )
+
+
+def deps_section(deps: dict[str, Any]) -> str:
+    rows = [
+        [name, row["ms"]["p50"], row["ms"]["p99"] if row["ms"]["n"] > 1 else None]
+        for name, row in deps["rows"].items()
+    ]
+    return (
+        f"What each dependency costs at cold start (median of {deps['samples']} fresh interpreters; one "
+        "statement timed after an untimed setup)\n\n" + table(["statement", "p50 ms", "max ms"], rows, "lrr")
+    )
+
+
+def cost_section(cost: dict[str, Any]) -> str:
+    rows = [[name, usd] for name, usd in cost["usd"].items()]
+    rows.append(["Total (production duration estimate)", cost["total_usd"]])
+    rows.append(["Total (measured warm duration)", cost["total_with_measured_duration_usd"]])
+    q = cost["quantities"]
+    assume = cost["assumptions"]
+    return (
+        f"Cost per {assume['payments']:,} payments with {assume['refund_fraction']:.0%} refunded, USD "
+        f"({cost['region']}, prices as of {cost['prices_as_of']}, bench/prices.json)\n\n"
+        + table(["item", "USD"], [[r[0], f"{r[1]:,.2f}"] for r in rows], "lr")
+        + f"\n\nQuantities: {q['api_requests']:,} API requests, "
+        f"{q['lambda_invocations']:,} Lambda invocations, {q['read_request_units']:,} RRU, "
+        f"{q['write_request_units']:,} WRU, {q['eventbridge_events']:,} events, "
+        f"{q['secrets_manager_calls']:,} Secrets Manager calls. "
+        f"Stripe webhooks: {cost['webhook_events']} event types "
+        f"(every event Stripe emits: {cost['total_if_all_stripe_events_usd']:,.2f} USD)."
+        + (("\nNot counted: " + "; ".join(cost["notes"])) if cost.get("notes") else "")
+    )
+
+
+def render(results: dict[str, Any]) -> str:
+    sections = []
+    if "cold" in results:
+        cold = results["cold"]
+        sections += [cold_section(cold), snapstart_section(cold), breakdown_section(cold)]
+    if "deps" in results:
+        sections.append(deps_section(results["deps"]))
+    if "warm" in results:
+        sections += [warm_section(results["warm"]), requests_section(results["warm"])]
+    if "size" in results:
+        sections.append(size_section(results["size"]))
+    if "throughput" in results:
+        sections.append(throughput_section(results["throughput"]))
+    if "cost" in results:
+        sections.append(cost_section(results["cost"]))
+    return "\n\n".join(s for s in sections if s) + "\n"

@@ -1,0 +1,321 @@
+"""Deployment size per function: its code asset, the core layer and the third-party layer, unzipped.
+
+The third-party layer is built the way `cdk synth` builds it: infra/aws/bundling.py's local bundler
+(pip's manylinux2014 aarch64 wheels for CPython 3.13, constrained to uv.lock, plus whatever pruning the
+bundler does) into bench/.cache, kept between runs. If that bundler cannot be loaded, pip is run with the
+same platform flags (and layers/deps/prune_botocore.py if present); if pip or PyPI is unavailable, the
+local .venv's installed files for the same distributions are measured instead. The report says which.
+
+Beside "as built", each function's size is given for the variants worth deciding on: with CPython 3.13
+bytecode added (what saves compiling every module at each cold start), without the SDK the Lambda runtime
+already has (boto3, botocore, s3transfer), and with only the packages the function imported in its cold
+samples (one layer per kind of function).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench import common
+from bench.common import CACHE, ROOT, log
+from infra import catalog
+
+LAMBDA_LIMIT_MB = 250.0  # function code + all layers, unzipped
+BUDGET_MB = 40.0
+PLATFORM = "manylinux2014_aarch64"
+PYTHON_VERSION = "3.13"
+EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}  # as infra/aws/functions.py excludes
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}  # in the Lambda Python runtime already
+# What a Stripe call loads: a function holding the Stripe key needs it even when its cold sample (a 404
+# for an unknown id) never reached Stripe.
+STRIPE_PACKAGES = {
+    "stripe",
+    "requests",
+    "urllib3",
+    "idna",
+    "charset_normalizer",
+    "certifi",
+    "typing_extensions",
+}
+DEPS = ROOT / "layers" / "deps"
+PRUNE_SCRIPT = DEPS / "prune_botocore.py"
+MB = 1024 * 1024
+
+
+def tree_size(root: Path, *, skip_bytecode: bool = True) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        if skip_bytecode and (EXCLUDED_PARTS & set(path.parts) or path.suffix == ".pyc"):
+            continue
+        total += path.stat().st_size
+    return total
+
+
+def lock_constraints() -> str:
+    """`name==version` for every package uv.lock pins to one version (as the CDK bundler does)."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    versions: dict[str, set[str]] = defaultdict(set)
+    for package in lock.get("package", []):
+        if "version" in package and "registry" in package.get("source", {}):
+            versions[package["name"]].add(package["version"])
+    return "".join(f"{name}=={next(iter(v))}\n" for name, v in sorted(versions.items()) if len(v) == 1)
+
+
+def _services() -> list[str]:
+    return list(getattr(catalog, "AWS_SERVICES", ()))
+
+
+def _cache_dir(requirements: Path, constraints: str) -> Path:
+    inputs = [requirements.read_text(), constraints, PLATFORM, PYTHON_VERSION, *_services()]
+    for path in (PRUNE_SCRIPT, ROOT / "infra" / "aws" / "bundling.py"):
+        if path.is_file():
+            inputs.append(path.read_text())
+    return CACHE / f"deps-{hashlib.sha256(chr(0).join(inputs).encode()).hexdigest()[:12]}"
+
+
+def _with_cdk_bundler(target: Path, requirements: Path) -> bool:
+    try:
+        from infra.aws.bundling import LocalPipBundler
+        from infra.aws.bundling import lock_constraints as cdk_constraints
+    except Exception:  # CDK not importable here: the plain pip route below
+        return False
+    bundled: bool = LocalPipBundler(requirements, cdk_constraints(ROOT / "uv.lock")).try_bundle(str(target))
+    return bundled
+
+
+def _pip() -> list[str] | None:
+    candidates = [sys.executable] if importlib.util.find_spec("pip") else []
+    candidates += [p for p in (shutil.which("python3"), shutil.which("python")) if p]
+    for python in candidates:
+        probe = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, check=False)  # noqa: S603
+        if probe.returncode == 0:
+            return [python, "-m", "pip"]
+    return None
+
+
+def _with_pip(target: Path, requirements: Path, constraints: str) -> str | None:
+    """None when it worked, else why not."""
+    pip = _pip()
+    if pip is None:
+        return "no pip found"
+    (target / "constraints.txt").write_text(constraints)
+    python_dir = target / "python"
+    completed = subprocess.run(  # noqa: S603 - fixed argv
+        [
+            *pip,
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-conflicts",
+            "--no-compile",
+            "--root-user-action=ignore",
+            "--platform",
+            PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            PYTHON_VERSION,
+            "--only-binary=:all:",
+            "--target",
+            str(python_dir),
+            "-r",
+            str(requirements),
+            "-c",
+            str(target / "constraints.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    if completed.returncode != 0:
+        return "pip failed: " + (completed.stderr.strip().splitlines() or ["?"])[-1]
+    if PRUNE_SCRIPT.is_file() and _services():
+        subprocess.run([sys.executable, str(PRUNE_SCRIPT), str(python_dir), *_services()], check=True)  # noqa: S603
+    return None
+
+
+def install_layer(requirements: Path) -> tuple[Path | None, str]:
+    """The deps layer's `python/` folder in bench/.cache, built once per its inputs."""
+    constraints = lock_constraints()
+    target = _cache_dir(requirements, constraints)
+    marker = target / ".complete"
+    if marker.exists():
+        return target / "python", marker.read_text().strip() + " (cached in bench/.cache)"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    log("size: building the arm64 dependency layer (once; cached in bench/.cache)")
+    if _with_cdk_bundler(target, requirements):
+        how = "infra/aws/bundling.py's local bundler, as `cdk synth` builds the layer"
+    else:
+        problem = _with_pip(target, requirements, constraints)
+        if problem is not None:
+            return None, problem
+        how = "pip --platform manylinux2014_aarch64 --python-version 3.13 --no-compile (+ prune_botocore.py)"
+    marker.write_text(how + "\n")
+    return target / "python", how
+
+
+def _top_level(layer: Path) -> dict[str, int]:
+    """Bytes of each top-level entry of the layer (package, module or dist-info), bytecode excluded."""
+    return {
+        entry.name: tree_size(entry) if entry.is_dir() else entry.stat().st_size
+        for entry in layer.iterdir()
+        if entry.name != "__pycache__"
+    }
+
+
+def _local_fallback(requirements: Path) -> dict[str, int]:
+    """Installed files of the required distributions and their dependencies in this interpreter, by
+    top-level entry as in the layer (bytecode excluded)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    lines = [line.strip() for line in requirements.read_text().splitlines()]
+    queue = [Requirement(line).name for line in lines if line and not line.startswith("#")]
+    sizes: dict[str, int] = defaultdict(int)
+    while queue:
+        name = queue.pop()
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or []:
+            path = Path(str(file.locate()))
+            if path.is_file() and file.parts[0] not in ("..", "bin") and path.suffix != ".pyc":
+                sizes[file.parts[0]] += path.stat().st_size
+        for requirement in dist.requires or []:
+            parsed = Requirement(requirement)
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                queue.append(parsed.name)
+    return dict(sizes)
+
+
+def _python313() -> str | None:
+    """A working CPython 3.13 (a pyenv shim may exist without that version being selected)."""
+    found = [
+        shutil.which("python3.13"),
+        *sorted(map(str, Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"))),
+    ]
+    for candidate in filter(None, found):
+        probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)  # noqa: S603
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def _bytecode_313(layer: Path) -> dict[str, int] | None:
+    """Bytes of .pyc compiled by CPython 3.13 per top-level entry (unchecked-hash, so valid whatever the
+    files' times after zipping): what a layer would add to skip compiling at every cold start."""
+    python313 = _python313()
+    if python313 is None:
+        return None
+    prefix = layer.parent / "pyc-3.13"
+    if not (prefix / ".complete").exists():
+        shutil.rmtree(prefix, ignore_errors=True)
+        subprocess.run(  # noqa: S603 - fixed argv
+            [
+                python313,
+                "-m",
+                "compileall",
+                "-q",
+                "-j",
+                "0",
+                "--invalidation-mode",
+                "unchecked-hash",
+                str(layer),
+            ],
+            env={"PATH": os.environ.get("PATH", ""), "PYTHONPYCACHEPREFIX": str(prefix)},
+            capture_output=True,
+            check=False,
+        )
+        prefix.mkdir(parents=True, exist_ok=True)
+        (prefix / ".complete").write_text("ok\n")
+    mirror = prefix / layer.resolve().relative_to(layer.resolve().anchor)
+    if not mirror.is_dir():
+        return {}
+    return {entry.name: tree_size(entry, skip_bytecode=False) for entry in mirror.iterdir()}
+
+
+def _package_of(module: str, packages: set[str]) -> str | None:
+    root = module.split(".", maxsplit=1)[0]
+    return root if root in packages else None
+
+
+def measure(
+    functions: list[catalog.Function], imported: dict[str, set[str]] | None = None, method: str = "pip"
+) -> dict[str, Any]:
+    """`imported`: top-level modules each function loaded in its cold samples (from -X importtime),
+    used to size a layer holding only what the function imports."""
+    requirements = DEPS / "requirements.txt"
+    layer, how = install_layer(requirements) if method == "pip" else (None, "asked for the local .venv")
+    pyc: dict[str, int] | None = None
+    if layer is not None:
+        entries = _top_level(layer)
+        pyc = _bytecode_313(layer)
+    else:
+        log(f"size: {how}; measuring the local .venv's installed files instead")
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        how = f"the local .venv's files ({platform.machine()}, Python {version}; {how})"
+        entries = _local_fallback(requirements)
+    pyc = pyc or {}
+    deps = sum(entries.values())
+    runtime = sum(size for name, size in entries.items() if name in RUNTIME_PROVIDED)
+    core = tree_size(ROOT / "layers" / "core")
+    packages = {n for n in entries if not n.endswith(".dist-info")}
+    rows: dict[str, Any] = {}
+    for fn in functions:
+        if not common.implemented(fn.name):
+            continue
+        code = tree_size(ROOT / "functions" / fn.name)
+        base = code + core
+        row: dict[str, Any] = {
+            "code_kb": code / 1024,
+            "as_built_mb": (base + deps) / MB,
+            "with_pyc_313_mb": (base + deps + sum(pyc.values())) / MB if pyc else None,
+            "runtime_boto3_mb": (base + deps - runtime) / MB,
+        }
+        if imported and fn.name in imported:
+            needed = {p for m in imported[fn.name] if (p := _package_of(m, packages))}
+            if catalog.STRIPE_API_KEY in fn.secrets:
+                needed |= STRIPE_PACKAGES & packages
+            only = sum(entries[p] for p in needed)
+            only_pyc = sum(pyc.get(p, 0) for p in needed)
+            row["imported_only_mb"] = (base + only) / MB
+            row["imported_only_pyc_mb"] = (base + only + only_pyc) / MB if pyc else None
+            mine = sum(entries[p] + pyc.get(p, 0) for p in needed if p not in RUNTIME_PROVIDED)
+            row["imported_pyc_runtime_boto3_mb"] = (base + mine) / MB
+            row["imported_packages"] = sorted(needed)
+        row["within_budget"] = row["as_built_mb"] <= BUDGET_MB
+        rows[fn.name] = {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+    biggest = sorted(entries.items(), key=lambda kv: -kv[1])[:12]
+    return {
+        "method": how,
+        "limit_mb": LAMBDA_LIMIT_MB,
+        "budget_mb": BUDGET_MB,
+        "core_layer_mb": round(core / MB, 2),
+        "deps_layer_mb": round(deps / MB, 2),
+        "deps_runtime_provided_mb": round(runtime / MB, 2),
+        "deps_pyc_313_mb": round(sum(pyc.values()) / MB, 2) if pyc else None,
+        "deps_largest_mb": {
+            n: {"files": round(v / MB, 2), "pyc_313": round(pyc.get(n, 0) / MB, 2)} for n, v in biggest
+        },
+        "functions": rows,
+    }
