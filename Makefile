@@ -44,7 +44,7 @@ test-e2e: install ## start the local stack as `make dev` does and drive it over 
 lint: install ## ruff and mypy, both clean
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/core/python/payments functions infra/catalog.py infra/local
+	$(VENV)/bin/mypy layers/core/python/payments functions infra app.py bench layers/deps
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
