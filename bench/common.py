@@ -172,17 +172,10 @@ def first_event(fn: catalog.Function) -> tuple[dict[str, Any] | None, str]:
 
 
 def fake_aws() -> dict[str, str]:
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        # Never the developer's own profiles or credentials.
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+    """The local stack's fake account (never the developer's credentials), and no metadata probing."""
+    from infra.local.environment import FAKE_AWS
+
+    return {**FAKE_AWS, "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def lambda_like(name: str, memory_mb: int, tracing: bool) -> dict[str, str]:
