@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def now() -> str:
@@ -13,7 +13,5 @@ def seconds_since(timestamp: str) -> float:
 
 
 def seconds_ago(seconds: float) -> str:
-    from datetime import timedelta
-
     moment = datetime.now(UTC) - timedelta(seconds=seconds)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

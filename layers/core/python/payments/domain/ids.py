@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 
 
@@ -27,7 +28,5 @@ def random_id(prefix: str) -> str:
 
 def request_fingerprint(body: object) -> str:
     """A stable hash of a request body (JSON-like data), to tell "same request" from "key reused"."""
-    import json
-
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
