@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,22 +19,14 @@ from typing import Any
 from bench.common import CUSTOMER, HOST, STRIPE_KEY, WEBHOOK_SECRET, child_environment, lambda_like
 from bench.probe import Context
 from infra import catalog
+from infra.local.apigw import build_rest_event, catalog_routes, cognito_claims, resolve
 
 STAGE = f"/{catalog.API_STAGE}"
 
 
-def _routes() -> list[tuple[str, re.Pattern[str], catalog.Function]]:
-    routes: list[tuple[str, re.Pattern[str], catalog.Function]] = []
-    for fn in catalog.api_functions():
-        assert fn.route is not None
-        pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", fn.route.path) + "$")
-        routes.append((fn.route.method, pattern, fn))
-    return routes
-
-
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    routes = _routes()
+    routes = catalog_routes()
 
     def do_GET(self) -> None:
         self._serve()
@@ -47,30 +38,28 @@ class Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        from infra.local.apigw import build_rest_event, cognito_claims
-
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         path, _, query = self.path.partition("?")
         path = path[len(STAGE) :] if path.startswith(STAGE) else path
-        for method, pattern, fn in self.routes:
-            match = pattern.match(path)
-            if method == self.command and match and fn.route is not None:
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
-                event = build_rest_event(
-                    self.command,
-                    fn.route.path,
-                    path,
-                    headers=headers,
-                    query=query,
-                    body=body,
-                    claims=cognito_claims(CUSTOMER),
-                    path_parameters=match.groupdict(),
-                )
-                handler = importlib.import_module(f"functions.{fn.name}.app").handler
-                result = handler(event, Context(fn.name, fn.memory_mb))
-                self._send(int(result["statusCode"]), (result.get("body") or "").encode())
-                return
+        match = resolve(self.routes, self.command, path)
+        if match is not None:
+            fn = match.route.fn
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+            event = build_rest_event(
+                self.command,
+                match.route.template,
+                path,
+                headers=headers,
+                query=query,
+                body=body,
+                claims=cognito_claims(CUSTOMER),
+                path_parameters=match.parameters,
+            )
+            handler = importlib.import_module(f"functions.{fn.name}.app").handler
+            result = handler(event, Context(fn.name, fn.memory_mb))
+            self._send(int(result["statusCode"]), (result.get("body") or "").encode())
+            return
         self._send(404, b'{"code":"not_found"}')
 
     def _send(self, status: int, data: bytes) -> None:

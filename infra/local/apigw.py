@@ -4,10 +4,12 @@ authorizer claims). Used by the local gateway, the tests and the sample events i
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from infra import catalog
 
@@ -82,3 +84,39 @@ def cognito_claims(sub: str, *, admin: bool = False, email: str | None = None) -
     if admin:
         claims["cognito:groups"] = catalog.ADMIN_GROUP
     return claims
+
+
+# --------------------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True)
+class Route:
+    fn: catalog.Function
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+
+
+def catalog_routes() -> list[Route]:
+    routes = []
+    for fn in catalog.api_functions():
+        assert fn.route is not None
+        regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(fn.route.path)) + "$"
+        routes.append(Route(fn, fn.route.method, fn.route.path, re.compile(regex)))
+    return routes
+
+
+@dataclass(frozen=True)
+class Match:
+    route: Route
+    path: str  # below the stage, e.g. /payments/pay_123
+    parameters: dict[str, str]  # decoded path parameters
+
+
+def resolve(routes: list[Route], method: str, path: str) -> Match | None:
+    """The route and its path parameters; None when the path or the method is unknown."""
+    for route in routes:
+        found = route.pattern.match(path)
+        if found and route.method == method:
+            return Match(route, path, {k: unquote(v) for k, v in found.groupdict().items()})
+    return None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import threading
 import time
 import uuid
@@ -26,10 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from infra import catalog
-from infra.local.apigw import build_rest_event
+from infra.local.apigw import Match, Route, build_rest_event, catalog_routes, resolve
 from infra.local.docs import ApiDocs
 from infra.local.runtime import PAYLOAD_LIMIT, Invocation, InvocationError
 from infra.local.tokens import TokenRejected, authorizer_claims, verify_token
@@ -120,39 +119,6 @@ class Response:
     # For the log line.
     function: str | None = None
     note: str = ""
-
-
-@dataclass(frozen=True)
-class Route:
-    fn: catalog.Function
-    method: str
-    template: str
-    pattern: re.Pattern[str]
-
-
-def catalog_routes() -> list[Route]:
-    routes = []
-    for fn in catalog.api_functions():
-        assert fn.route is not None
-        regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(fn.route.path)) + "$"
-        routes.append(Route(fn, fn.route.method, fn.route.path, re.compile(regex)))
-    return routes
-
-
-@dataclass(frozen=True)
-class Match:
-    route: Route
-    path: str  # below the stage, e.g. /payments/pay_123
-    parameters: dict[str, str]  # decoded path parameters
-
-
-def resolve(routes: list[Route], method: str, path: str) -> Match | None:
-    """The route and its path parameters; None when the path or the method is unknown."""
-    for route in routes:
-        found = route.pattern.match(path)
-        if found and route.method == method:
-            return Match(route, path, {k: unquote(v) for k, v in found.groupdict().items()})
-    return None
 
 
 def problem(kind: GatewayProblem, detail: str, request_id: str, status: int | None = None) -> Response:

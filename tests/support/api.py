@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from infra import catalog
-from infra.local.apigw import build_rest_event, cognito_claims
+from infra.local.apigw import build_rest_event, catalog_routes, cognito_claims, resolve
 from tests.support.lambda_context import FakeLambdaContext
+
+ROUTES = catalog_routes()
 
 
 @dataclass
@@ -33,15 +34,10 @@ def handler_for(function_name: str) -> Any:
 
 
 def _route_for(method: str, path: str) -> tuple[catalog.Function, dict[str, str]]:
-    for fn in catalog.api_functions():
-        assert fn.route is not None
-        if fn.route.method != method:
-            continue
-        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", fn.route.path) + "$"
-        match = re.match(pattern, path)
-        if match:
-            return fn, match.groupdict()
-    raise AssertionError(f"no route for {method} {path}")
+    match = resolve(ROUTES, method, path)
+    if match is None:
+        raise AssertionError(f"no route for {method} {path}")
+    return match.route.fn, match.parameters
 
 
 def invoke_event(function_name: str, event: dict[str, Any]) -> ApiResponse:

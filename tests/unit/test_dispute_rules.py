@@ -6,27 +6,12 @@ import pytest
 
 from payments.domain.dispute import StripeDispute, apply_dispute
 from payments.domain.events import PaymentData
-from payments.domain.payment import Dispute, Payment, PaymentStatus
-
-AT = "2026-11-26T12:00:00.000Z"
+from payments.domain.payment import Dispute, Payment
+from tests.support.payments import AT, captured_payment
 
 
 def paid(dispute: Dispute | None = None) -> Payment:
-    return Payment(
-        id="pay_1",
-        order_id="order-1",
-        customer_id="cus_a",
-        amount=10_000,
-        currency="usd",
-        payment_method_id="pm_card_visa",
-        capture_method="automatic",
-        created_at=AT,
-        updated_at=AT,
-        status=PaymentStatus.SUCCEEDED,
-        amount_captured=10_000,
-        version=2,
-        dispute=dispute,
-    )
+    return captured_payment(dispute=dispute)
 
 
 def news(

@@ -1,36 +1,19 @@
 """Booking rules: every entry balances, and pay -> partial refund -> dispute lost ends where a bookkeeper
 would put it (docs/ledger.md walks through the same numbers)."""
 
-import dataclasses
-
 import pytest
 
 from payments.domain.dispute import StripeDispute, apply_dispute
 from payments.domain.events import DomainEvent, PaymentEvent
 from payments.domain.ledger import Account, JournalEntry, Line, balances, journal_entry
 from payments.domain.payment import Payment, PaymentStatus
+from tests.support.payments import AT, captured_payment
 
-AT = "2026-11-26T12:00:00.000Z"
 A = Account
 
 
 def payment(**changes) -> Payment:
-    base = Payment(
-        id="pay_1",
-        order_id="order-1",
-        customer_id="cus_a",
-        amount=10_000,
-        currency="usd",
-        payment_method_id="pm_card_visa",
-        capture_method="automatic",
-        created_at=AT,
-        updated_at=AT,
-        status=PaymentStatus.SUCCEEDED,
-        amount_captured=10_000,
-        stripe_fee=320,
-        version=2,
-    )
-    return dataclasses.replace(base, **changes)
+    return captured_payment(**{"stripe_fee": 320, **changes})
 
 
 def event(p: Payment, event_type: str, **extra) -> PaymentEvent:

@@ -1,0 +1,28 @@
+"""A captured payment for domain-level tests (10,000 minor units of usd, version 2)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from payments.domain.payment import Payment, PaymentStatus
+
+AT = "2026-11-26T12:00:00.000Z"
+
+
+def captured_payment(**changes: Any) -> Payment:
+    base = Payment(
+        id="pay_1",
+        order_id="order-1",
+        customer_id="cus_a",
+        amount=10_000,
+        currency="usd",
+        payment_method_id="pm_card_visa",
+        capture_method="automatic",
+        created_at=AT,
+        updated_at=AT,
+        status=PaymentStatus.SUCCEEDED,
+        amount_captured=10_000,
+        version=2,
+    )
+    return dataclasses.replace(base, **changes)
