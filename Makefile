@@ -81,14 +81,19 @@ openapi: install ## regenerate openapi.json from the handlers' models
 # make bench [BENCH_ARGS='--functions get_payment,process_payment --cold-samples 5 --skip throughput'].
 # Cold starts against a reference handler, warm latency, requests and request units per operation,
 # memory, deployment size, local stack throughput and cost per million payments: a table on stdout, the
-# numbers in bench-results/bench.json, the tables in bench-results/bench.md. About 11 minutes on 2 CPUs;
+# numbers in bench-results/bench.json, the tables in bench-results/bench.md. About 13 minutes on 2 CPUs;
 # `.venv/bin/python -m bench --help` lists the knobs. docs/performance.md explains the method.
+# SnapStart restores are timed with CRIU, built once into .tools/criu (root; without it they are
+# reported as not measured).
 BENCH_ARGS ?=
 
-.PHONY: bench bench-clean
+.PHONY: bench bench-clean bench-criu
 
-bench: install ## measure cold starts, latency, requests, size, throughput and cost (see docs/performance.md)
+bench: install bench-criu ## measure cold starts, latency, requests, size, throughput and cost (see docs/performance.md)
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-criu: ## build CRIU into .tools/criu, to time SnapStart restores (needs root; skipped otherwise)
+	@bash bench/build_criu.sh || echo "CRIU unavailable: make bench reports SnapStart restores as not measured"
 
 bench-clean: ## forget bench/.cache (the arm64 layer it installed, standard-library bytecode, stack state)
 	rm -rf bench/.cache

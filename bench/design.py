@@ -79,7 +79,12 @@ MINIMUM: dict[str, list[Need]] = {
     ],
     "refund_payment": [
         *IDEMPOTENCY[:1],
-        Need("dynamodb:BatchGetItem", 1, "the payment's STATE and the (new) REFUND# item together"),
+        Need(
+            "dynamodb:TransactGetItems",
+            1,
+            "the payment's STATE and the (new) REFUND# item as of one moment (a refund's status changes "
+            "with its payment's version)",
+        ),
         Need(
             "dynamodb:TransactWriteItems", 1, "reserve: STATE amounts on version + REFUND# pending + EVENT#"
         ),
@@ -132,7 +137,9 @@ MINIMUM: dict[str, list[Need]] = {
     ],
     "refunds": [
         Need(
-            "dynamodb:GetItem", 1, "the payment (and its refund): nothing to write when our API recorded it"
+            "dynamodb:TransactGetItems",
+            1,
+            "the payment and its refund as of one moment: nothing to write when our API recorded it",
         ),
     ],
     "disputes": [

@@ -234,6 +234,9 @@ def _dynamodb_units(
     elif operation == "TransactGetItems":
         for response in parsed.get("Responses", []):
             request.read_units += units.read_units(units.item_size(response.get("Item")), True, True)
+        gets = [entry["Get"] for entry in params.get("TransactItems", [])]
+        request.keys_read.extend(_key_text(get["TableName"], get["Key"]) for get in gets)
+        request.target = ",".join(sorted({get["TableName"] for get in gets}))
     elif operation in _WRITES:
         transactional = operation == "TransactWriteItems"
         tables = set()

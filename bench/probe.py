@@ -8,7 +8,8 @@ inside the measurement, as in a Lambda sandbox. The spec says what to import and
   moto's mock is started and the catalog's resources created first, untimed.
   With "snapstart" set, a stand-in for Lambda's `snapshot_restore_py` records the handler's hooks;
   the before-snapshot hooks run after the import (timed apart: Lambda runs them when it publishes a
-  version), the after-restore hooks just before the first call (timed apart too).
+  version), the after-restore hooks just before the first call (timed apart too). With "checkpoint"
+  also set, the probe stops between the two for bench/restore.py to checkpoint and restore it.
 - kind "snippet": exec `setup` untimed, then `stmt` timed (the per-dependency costs).
 
 Markers on stderr split `python -X importtime` output into the import and the first call.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import resource
 import sys
 import time
@@ -111,6 +113,39 @@ class SnapStartRuntime:
         return (time.perf_counter() - started) * 1000
 
 
+def _checkpoint_here(paths: dict[str, str]) -> float:
+    """Say "primed", then wait: the harness checkpoints this process (which ends it) and restores the
+    checkpoint; the restored copy finds the `go` file and carries on. Returns when it resumed (wall
+    clock, which the harness compares with when it started the restore)."""
+    reopen = _close_xray_socket()
+    with open(paths["ready"], "w", encoding="ascii") as ready:
+        ready.write("primed\n")
+    while not os.path.exists(paths["go"]):
+        time.sleep(0.0005)
+    resumed = time.time()
+    reopen()
+    return resumed
+
+
+def _close_xray_socket() -> Any:
+    """CRIU 4.1 cannot checkpoint an internet socket on kernels that refuse it SO_PASSSEC (6.x). The
+    one a primed function holds is the X-Ray SDK's UDP emitter (unconnected; it sends a datagram per
+    segment): close it for the checkpoint and give the restored copy a new one (tens of microseconds)."""
+    core = sys.modules.get("aws_xray_sdk.core")
+    emitter = getattr(getattr(core, "xray_recorder", None), "emitter", None)
+    if getattr(emitter, "_socket", None) is None:
+        return lambda: None
+    emitter._socket.close()  # type: ignore[union-attr]
+
+    def reopen() -> None:
+        import socket
+
+        emitter._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # type: ignore[union-attr]
+        emitter._socket.setblocking(False)  # type: ignore[union-attr]
+
+    return reopen
+
+
 def _status(result: Any) -> str:
     if isinstance(result, dict) and "statusCode" in result:
         return str(result["statusCode"])
@@ -130,10 +165,12 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     module = importlib.import_module(spec["module"])
     imported = time.perf_counter()
-    prime_ms = restore_ms = None
+    prime_ms = restore_ms = resumed_at = None
     if snapstart is not None:
         # Lambda: init, the before-snapshot hooks, snapshot ... restore, the after-restore hooks, invoke.
         prime_ms = snapstart.run(snapstart.before)
+        if spec.get("checkpoint"):
+            resumed_at = _checkpoint_here(spec["checkpoint"])
         restore_ms = snapstart.run(snapstart.after)
         imported = time.perf_counter()  # the first call starts after the restore
     modules_after_import = len(sys.modules)
@@ -165,6 +202,7 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
         "prime_ms": prime_ms,
         "restore_hooks_ms": restore_ms,
         "hooks": None if snapstart is None else [len(snapstart.before), len(snapstart.after)],
+        "resumed_at": resumed_at,
         "call_ms": (called - imported) * 1000,
         "second_ms": second_ms,
         "status": f"raised {raised}" if raised else _status(result),

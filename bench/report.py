@@ -45,6 +45,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _verdict(cold: dict[str, Any], name: str, entry: dict[str, Any], ratio: float | None) -> str:
+    """The issue's cold-start budget for API functions (the webhook's is tighter)."""
+    if name == REFERENCE or entry["kind"] != "api" or ratio is None:
+        return "-"
+    budget = cold["budget"]["webhook"] if name == "stripe_webhook" else cold["budget"]["api"]
+    return f"<= {budget} ok" if ratio <= budget else f"<= {budget} OVER"
+
+
 def cold_section(cold: dict[str, Any]) -> str:
     modes = cold["modes"]
     main = "isolated" if "isolated" in modes else modes[0]
@@ -68,14 +76,12 @@ def cold_section(cold: dict[str, Any]) -> str:
         stats = entry["modes"].get(main)
         if stats is None:
             continue
-        budget = None
-        if name != REFERENCE and entry["kind"] == "api":
-            budget = cold["budget"]["webhook"] if name == "stripe_webhook" else cold["budget"]["api"]
         ratio = stats.get("ratio_to_reference")
+        # A SnapStart function's cold start is a restore: judged in the SnapStart table.
         verdict = (
-            "-"
-            if budget is None or ratio is None
-            else (f"<= {budget} ok" if ratio <= budget else f"<= {budget} OVER")
+            "SnapStart"
+            if entry.get("snapstart") and "snapstart" in modes
+            else _verdict(cold, name, entry, ratio)
         )
         row = [
             name,
@@ -111,21 +117,27 @@ def cold_section(cold: dict[str, Any]) -> str:
 
 def snapstart_section(cold: dict[str, Any]) -> str:
     rows = []
+    measured = False
     for name, entry in cold["functions"].items():
         stats = entry["modes"].get("snapstart")
         if stats is None:
             continue
         on_demand = entry["modes"].get("isolated", {}).get("call_ms", {}).get("p50")
         hooks = stats.get("hooks") or [0, 0]
+        restored = stats.get("restore_measured", False)
+        measured = measured or restored
         rows.append(
             [
                 name,
                 f"{hooks[0]}/{hooks[1]}",
                 stats["prime_ms"]["p50"] if hooks[0] else None,
+                stats["image_mb"]["p50"] if restored else None,
+                stats["restore_ms"]["p50"] if restored else "not measured",
                 stats["restore_hooks_ms"]["p50"] if hooks[1] else None,
                 stats["call_ms"]["p50"],
-                stats["after_restore_ms"]["p50"],
+                stats["user_waits_ms"]["p50"],
                 stats.get("ratio_to_reference"),
+                _verdict(cold, name, entry, stats.get("ratio_to_reference")) if restored else "-",
                 on_demand,
             ]
         )
@@ -135,17 +147,24 @@ def snapstart_section(cold: dict[str, Any]) -> str:
         "function",
         "hooks b/a",
         "prime ms",
+        "image MB",
+        "restore ms",
         "after-restore ms",
         "1st call ms",
         "user waits ms",
         "x ref",
+        "budget",
         "on-demand 1st call",
     ]
+    how = (
+        "the restore timed by checkpointing the primed process with CRIU and restoring it (bench/restore.py)"
+        if measured
+        else "the restore not measured (no CRIU as root: bench/build_criu.sh), so not included"
+    )
     return (
         f"SnapStart (catalog `snapstart=True`): median of {cold.get('cross_check_samples', '?')} "
-        "samples; priming runs when a version is published, then a user waits for the restore (measured "
-        "by AWS only, not included) + the after-restore hooks + the first call\n\n"
-        + table(headers, rows, "llrrrrrr")
+        "samples; priming runs when a version is published, then a user waits for the restore + the "
+        f"after-restore hooks + the first call; {how}\n\n" + table(headers, rows, "llrrrrrrrlr")
     )
 
 
@@ -280,6 +299,68 @@ def size_section(size: dict[str, Any]) -> str:
     )
 
 
+def budgets_section(results: dict[str, Any]) -> str:
+    """The issue's budgets, each with the functions or operations that miss it."""
+    rows: list[list[Any]] = []
+    cold = results.get("cold")
+    if cold:
+        groups: dict[str, tuple[list[str], float]] = {
+            "API functions": ([], cold["budget"]["api"]),
+            "the webhook": ([], cold["budget"]["webhook"]),
+        }
+        for name, entry in cold["functions"].items():
+            if name == REFERENCE or entry["kind"] != "api":
+                continue
+            judged, budget = groups["the webhook" if name == "stripe_webhook" else "API functions"]
+            snapstart = entry.get("snapstart") and "snapstart" in entry["modes"]
+            stats = entry["modes"].get("snapstart" if snapstart else "isolated") or {}
+            ratio = stats.get("ratio_to_reference")
+            unmeasured = snapstart and not stats.get("restore_measured")
+            ok = ratio is not None and ratio <= budget and not unmeasured
+            judged.append(f"{name} ({'restore not measured' if unmeasured else ratio})" if not ok else "")
+        for label, (judged, budget) in groups.items():
+            rows.append(
+                [
+                    f"cold start of {label} <= {budget} x reference",
+                    len(judged),
+                    _misses([j for j in judged if j]),
+                ]
+            )
+    if "warm" in results:
+        ops = results["warm"]["operations"]
+        rereads = [
+            op
+            for op, r in ops.items()
+            if r.get("requests", {}).get("totals_per_call", {}).get("dynamodb.rereads")
+        ]
+        rows.append(["nothing read twice in one call (DynamoDB re-reads = 0)", len(ops), _misses(rereads)])
+        beyond = [
+            op
+            for op, r in ops.items()
+            if r.get("requests") and r["requests"]["per_call"] != design.minimum_requests(op)
+        ]
+        rows.append(["requests per call = the design's minimum (bench/design.py)", len(ops), _misses(beyond)])
+    if "size" in results:
+        size = results["size"]
+        over = [name for name, row in size["functions"].items() if not row["within_budget"]]
+        local = "local .venv" in size["method"]
+        label = f"deployment size <= {size['budget_mb']:g} MB unzipped" + (
+            " (this .venv, not the layer)" if local else ""
+        )
+        rows.append([label, len(size["functions"]), _misses(over)])
+    if not rows:
+        return ""
+    return (
+        "Budgets (as deployed: a SnapStart function's cold start is its restore + after-restore hooks + "
+        "first call, the restore measured with CRIU; the others' is import + first call)\n\n"
+        + table(["budget", "judged", "result"], rows, "lrl")
+    )
+
+
+def _misses(names: list[str]) -> str:
+    return "met" if not names else "MISSED: " + ", ".join(names)
+
+
 def throughput_section(throughput: dict[str, Any]) -> str:
     rows = []
     for run in throughput["runs"]:
@@ -352,4 +433,5 @@ def render(results: dict[str, Any]) -> str:
         sections.append(throughput_section(results["throughput"]))
     if "cost" in results:
         sections.append(cost_section(results["cost"]))
+    sections.append(budgets_section(results))
     return "\n\n".join(s for s in sections if s) + "\n"

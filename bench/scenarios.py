@@ -289,7 +289,8 @@ def refunds(world: World) -> Iterator[dict[str, Any]]:
         else:
             intent = _intent_of(world, payment)
             world.stripe("POST", "/v1/refunds", {"payment_intent": intent, "amount": amount})
-        yield _stripe_bus_event(world, "charge.refunded", payment["id"])
+        # refund.created carries the refund (charge.refunded lists refunds only when expanded).
+        yield _stripe_bus_event(world, "refund.created", payment["id"])
 
 
 def disputes(world: World) -> Iterator[dict[str, Any]]:

@@ -118,7 +118,8 @@ TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
     Access.READ: ("dynamodb:GetItem", "dynamodb:Query"),
     Access.WRITE: ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
     Access.READ_WRITE: (
-        "dynamodb:GetItem",
+        "dynamodb:GetItem",  # also what TransactGetItems needs
+        "dynamodb:BatchGetItem",  # reads several known items of one change at once
         "dynamodb:Query",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

@@ -344,7 +344,7 @@ def test_put_events_failure_is_relayed_by_the_outbox_once(aws, emulator, bus):
         ("disconnect", 503, "payment_provider_unavailable"),
     ],
 )
-def test_stripe_faults_are_clear_problems_and_the_retry_resumes(aws, emulator, kind, status, code):
+def test_stripe_faults_are_clear_problems_and_the_retry_resumes(aws, emulator, bus, kind, status, code):
     body = pay_body()
     emulator.inject_fault(method="POST", path_prefix="/v1/payment_intents", kind=kind, times=1)
     failed = call("POST", "/payments", body=body, idempotency_key="fault-key")
@@ -355,8 +355,11 @@ def test_stripe_faults_are_clear_problems_and_the_retry_resumes(aws, emulator, k
         assert failed.header("Retry-After")
     # Nothing was charged, and the fault was not stored as the key's answer: the retry charges once.
     assert emulator.payment_intents() == []
+    # The payment written ahead of Stripe is announced even though the request failed after it.
+    assert bus.types() == ["PaymentInitiated"]
     retried = call("POST", "/payments", body=body, idempotency_key="fault-key")
     assert retried.status == 201, retried.body
     assert retried.header("Idempotent-Replayed") is None
     assert retried.body["status"] == "succeeded"
     assert len(emulator.payment_intents()) == 1
+    assert bus.types() == ["PaymentInitiated", "PaymentProcessed"]  # not initiated twice

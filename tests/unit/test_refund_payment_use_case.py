@@ -74,6 +74,9 @@ class Refunds:
     def get(self, payment_id: str, refund_id: str) -> Refund | None:
         return self.memory.refunds.get(refund_id)
 
+    def with_payment(self, payment_id: str, refund_id: str) -> tuple[Payment | None, Refund | None]:
+        return self.memory.get(payment_id), self.get(payment_id, refund_id)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.memory, name)
 

@@ -164,7 +164,7 @@ def test_an_event_for_a_payment_we_do_not_have_yet_is_retried_then_parked_not_dr
 
     deliveries = refunds_deliveries(dispatcher)
     assert [d.outcome for d in deliveries] == ["retry", "retry", "dlq"]
-    assert "not known yet" in str(deliveries[-1].error)
+    assert "not found" in str(deliveries[-1].error)
     parked = parked_events("refunds")
     assert [e["detail"]["id"] for e in parked] == [created["id"]]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from payments.application.ports import EventPublisher, PaymentRepository, TransactItem
@@ -19,9 +20,23 @@ MAX_ATTEMPTS = 4
 class Store:
     payments: PaymentRepository
     publisher: EventPublisher
+    held: list[DomainEvent] | None = None  # inside batch(): committed, published when it ends
+
+    @contextmanager
+    def batch(self) -> Iterator[Store]:
+        """A store whose committed events go out together, in one PutEvents, when the block ends
+        (also when it raises: what was committed is announced)."""
+        batch = Store(self.payments, self.publisher, held=[])
+        try:
+            yield batch
+        finally:
+            self.publish_after_commit(batch.held or [])
 
     def publish_after_commit(self, events: Sequence[DomainEvent]) -> None:
         """Best effort: a failure leaves the events marked unpublished for the outbox relay."""
+        if self.held is not None:
+            self.held.extend(events)
+            return
         if not events:
             return
         try:
@@ -31,8 +46,10 @@ class Store:
             return
         self.payments.mark_published(events)
 
-    def create(self, change: Change) -> Payment:
-        self.payments.create(change)
+    def create(self, change: Change) -> Payment | None:
+        """The new payment, or None when one with its id exists already (an earlier attempt)."""
+        if not self.payments.create(change):
+            return None
         self.publish_after_commit([change.event])
         return change.payment
 
@@ -46,14 +63,19 @@ class Store:
         payment_id: str,
         decide: Callable[[Payment], Change | None],
         extra: Callable[[Change], Sequence[TransactItem]] = lambda _: (),
+        *,
+        known: Payment | None = None,
     ) -> Payment:
         """Read, decide, commit; on a lost optimistic-lock race read again and decide again.
 
         `decide` is pure and may return None when the payment already reflects the news, which is how
-        duplicates and late arrivals become no-ops.
+        duplicates and late arrivals become no-ops. `known` is the payment as the caller last read or
+        wrote it: the first decision is made on it without a read, and the version check on the
+        commit tells whether it was still current.
         """
         for _attempt in range(MAX_ATTEMPTS):
-            payment = self.payments.get(payment_id)
+            payment = known if known is not None else self.payments.get(payment_id)
+            known = None  # after a lost race the payment has moved on: read it
             if payment is None:
                 raise NotFound(f"payment {payment_id} not found", payment_id=payment_id)
             change = decide(payment)

@@ -11,10 +11,10 @@ from payments.domain.payment import Payment
 def capture_payment(payment: Payment, store: Store, gateway: PaymentGateway) -> Payment:
     payment.ensure_capturable()
     intent = gateway.capture_intent(payment)
-    return store.update(payment.id, lambda current: current.apply_intent(intent, now()))
+    return store.update(payment.id, lambda current: current.apply_intent(intent, now()), known=payment)
 
 
 def cancel_payment(payment: Payment, store: Store, gateway: PaymentGateway) -> Payment:
     payment.ensure_cancelable()
     intent = gateway.cancel_intent(payment)
-    return store.update(payment.id, lambda current: current.apply_intent(intent, now()))
+    return store.update(payment.id, lambda current: current.apply_intent(intent, now()), known=payment)

@@ -55,15 +55,17 @@ def save_payment_method(
 ) -> Saved:
     # A test id (pm_card_visa) becomes a new PaymentMethod at each use: from here on use the real id.
     found = gateway.retrieve_payment_method(payment_method_id)
-    owner = methods.owner_of(found.id)
-    stripe_customer = methods.stripe_customer(customer_id)
-    if (owner and owner.customer_id != customer_id) or found.customer not in (None, stripe_customer):
+    seen = methods.before_save(customer_id, found.id, card_key(found.card))
+    owner = seen.owner
+    if (owner and owner.customer_id != customer_id) or found.customer not in (None, seen.stripe_customer):
         raise unusable_method()
 
-    existing = _already_saved(customer_id, found, methods)
+    existing = seen.method
+    if existing is None and seen.card_holder:
+        existing = methods.get(customer_id, seen.card_holder)  # the same card, saved as another method
     if existing is None:
         try:
-            existing = _attach_and_store(customer_id, found, stripe_customer, methods, gateway)
+            existing = _attach_and_store(customer_id, found, seen.stripe_customer, methods, gateway)
         except MethodTaken:
             raise unusable_method() from None
         created = existing.id == found.id
@@ -71,13 +73,6 @@ def save_payment_method(
         created = False
     _publish(publisher, existing.saved_event())
     return Saved(existing, created)
-
-
-def _already_saved(
-    customer_id: str, found: StripePaymentMethod, methods: PaymentMethodRepository
-) -> SavedPaymentMethod | None:
-    key = card_key(found.card)
-    return methods.get(customer_id, found.id) or (methods.find_card(customer_id, key) if key else None)
 
 
 def _attach_and_store(

@@ -36,8 +36,9 @@ class TransactItem:
 class PaymentRepository(Protocol):
     def get(self, payment_id: str) -> Payment | None: ...
 
-    def create(self, change: Change) -> None:
-        """Insert a new payment with its first event and claim its order (raises on conflicts)."""
+    def create(self, change: Change) -> bool:
+        """Insert a new payment with its first event and claim its order; False when a payment with
+        its id exists already, raises on other conflicts (the order is someone else's)."""
 
     def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> None:
         """Commit `change` if the stored version is still `change.payment.version - 1`."""
@@ -78,6 +79,9 @@ class RefundRepository(Protocol):
 
     def get(self, payment_id: str, refund_id: str) -> Refund | None: ...
 
+    def with_payment(self, payment_id: str, refund_id: str) -> tuple[Payment | None, Refund | None]:
+        """The payment and one of its refunds as of one moment (one consistent read of both)."""
+
     def of_payment(self, payment_id: str) -> list[Refund]: ...
 
     def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
@@ -100,15 +104,23 @@ class MethodPage:
     next_key: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class BeforeSave:
+    """What saving a method needs to know about it and the caller, read at once."""
+
+    owner: MethodOwner | None  # who saved this Stripe payment method with us, if anyone
+    stripe_customer: str | None  # the caller's Stripe customer, once created
+    method: SavedPaymentMethod | None  # the caller's record of this very method
+    card_holder: str | None  # the caller's method that holds the same card and expiry
+
+
 class PaymentMethodRepository(PaymentMethodOwners, Protocol):
-    def stripe_customer(self, customer_id: str) -> str | None: ...
+    def before_save(self, customer_id: str, payment_method_id: str, card_key: str | None) -> BeforeSave: ...
 
     def remember_stripe_customer(self, customer_id: str, stripe_customer_id: str, at: str) -> str:
         """Keep the first Stripe customer recorded for `customer_id` and return it."""
 
     def get(self, customer_id: str, payment_method_id: str) -> SavedPaymentMethod | None: ...
-
-    def find_card(self, customer_id: str, card_key: str) -> SavedPaymentMethod | None: ...
 
     def add(self, method: SavedPaymentMethod) -> None:
         """Store the method and its owner; raises SameCardSaved if the card is already saved."""

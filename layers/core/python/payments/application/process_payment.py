@@ -15,6 +15,7 @@ from payments.application.ports import PaymentGateway, PaymentMethodOwners
 from payments.domain.errors import (
     BadRequest,
     CardDeclined,
+    ConcurrentUpdate,
     IdempotencyKeyReused,
     NotFound,
     PaymentsError,
@@ -47,27 +48,35 @@ def process_payment(
     command: ProcessPayment, store: Store, gateway: PaymentGateway, methods: PaymentMethodOwners
 ) -> Payment:
     payment_id = payment_id_for(command.customer_id, command.idempotency_key)
-    payment = store.payments.get(payment_id)
-    if payment is None:
-        payment = store.create(_start(payment_id, command, methods))
-    elif payment.request_hash != command.request_hash:
-        # The idempotency record expired but the payment it created did not: still the same key.
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was used for a different request", payment_id=payment.id
-        )
-
-    if payment.status is PaymentStatus.PENDING:
-        try:
-            intent = gateway.create_intent(payment)
-        except ProviderRejected as rejected:
-            # Stripe refused the request itself, so nothing is in flight there: close the attempt and
-            # release the order.
-            failure = Failure(rejected.code, rejected.detail)
-            payment = store.update(payment.id, lambda current: current.fail(failure, now()))
-        else:
-            payment = store.update(payment.id, lambda current: current.apply_intent(intent, now()))
-
+    with store.batch() as batch:  # PaymentInitiated and Stripe's outcome in one PutEvents
+        # Create first: its condition detects an earlier attempt, so a read is needed only then.
+        payment = batch.create(_start(payment_id, command, methods)) or _earlier_attempt(payment_id, batch)
+        if payment.request_hash != command.request_hash:
+            # The idempotency record expired but the payment it created did not: still the same key.
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", payment_id=payment.id
+            )
+        if payment.status is PaymentStatus.PENDING:
+            payment = _charge(payment, batch, gateway)
     raise_if_failed(payment)
+    return payment
+
+
+def _charge(payment: Payment, store: Store, gateway: PaymentGateway) -> Payment:
+    try:
+        intent = gateway.create_intent(payment)
+    except ProviderRejected as rejected:
+        # Stripe refused the request itself, so nothing is in flight there: close the attempt and
+        # release the order.
+        failure = Failure(rejected.code, rejected.detail)
+        return store.update(payment.id, lambda current: current.fail(failure, now()), known=payment)
+    return store.update(payment.id, lambda current: current.apply_intent(intent, now()), known=payment)
+
+
+def _earlier_attempt(payment_id: str, store: Store) -> Payment:
+    payment = store.payments.get(payment_id)
+    if payment is None:  # created, then gone: never happens (payments are not deleted)
+        raise ConcurrentUpdate("the payment could not be created; retry", payment_id=payment_id)
     return payment
 
 

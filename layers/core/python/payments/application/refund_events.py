@@ -25,7 +25,6 @@ from payments.application.commit import Store
 from payments.application.ports import RefundGateway, RefundRepository, StripeEventSource
 from payments.application.refund_payment import commit_refund
 from payments.application.stripe_events import SLIMMED
-from payments.domain.errors import NotFound
 from payments.domain.payment import Payment
 from payments.domain.refund import (
     Refund,
@@ -125,8 +124,6 @@ def apply_refund_event(
     if payment_id is None:
         logger.info("%s %s: not a payment of this service; ignored", event.type, event.id)
         return RefundEventOutcome.NOT_OURS
-    if store.payments.get(payment_id) is None:
-        raise NotFound(f"payment {payment_id} is not known yet; the event will be retried")
     changed = [apply_stripe_refund(payment_id, snapshot, store, refunds) for snapshot in snapshots]
     return RefundEventOutcome.CHANGED if any(changed) else RefundEventOutcome.UNCHANGED
 

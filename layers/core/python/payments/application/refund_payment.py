@@ -57,8 +57,15 @@ class RefundPayment:
 def refund_payment(
     command: RefundPayment, store: Store, refunds: RefundRepository, gateway: RefundGateway
 ) -> Refund:
+    with store.batch() as batch:  # RefundRequested and Stripe's outcome in one PutEvents
+        return _refund(command, batch, refunds, gateway)
+
+
+def _refund(
+    command: RefundPayment, store: Store, refunds: RefundRepository, gateway: RefundGateway
+) -> Refund:
     refund_id = refund_id_for(command.payment_id, command.requested_by, command.idempotency_key)
-    refund = refunds.get(command.payment_id, refund_id)
+    payment, refund = refunds.with_payment(command.payment_id, refund_id)
     if refund is None:
         request = RefundRequest(
             refund_id=refund_id,
@@ -68,27 +75,28 @@ def refund_payment(
             requested_by=command.requested_by,
             request_hash=command.request_hash,
         )
-        refund = commit_refund(
+        payment, refund = commit_refund(
             store,
             refunds,
             command.payment_id,
             refund_id,
             # A concurrent attempt with the same key may have reserved it first: keep that one.
             lambda payment, current: None if current else request_refund(payment, request, now()),
+            known=(payment, None),
         )
     elif refund.request_hash != command.request_hash:
         # The idempotency record expired but the refund it started did not: still the same key.
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
 
     if refund.awaiting_stripe:
-        refund = _ask_stripe(refund, store, refunds, gateway)
+        assert payment is not None  # a refund exists only with its payment
+        refund = _ask_stripe(payment, refund, store, refunds, gateway)
     return refund
 
 
-def _ask_stripe(refund: Refund, store: Store, refunds: RefundRepository, gateway: RefundGateway) -> Refund:
-    payment = store.payments.get(refund.payment_id)
-    if payment is None:
-        raise NotFound(f"payment {refund.payment_id} not found", payment_id=refund.payment_id)
+def _ask_stripe(
+    payment: Payment, refund: Refund, store: Store, refunds: RefundRepository, gateway: RefundGateway
+) -> Refund:
     try:
         answer = gateway.create_refund(payment, refund)
     except ProviderRejected as rejected:
@@ -97,7 +105,7 @@ def _ask_stripe(refund: Refund, store: Store, refunds: RefundRepository, gateway
         def release(payment: Payment, current: Refund | None) -> RefundChange | None:
             return reject_refund(payment, current, reason, now()) if current else None
 
-        failed = commit_refund(store, refunds, payment.id, refund.id, release)
+        _, failed = commit_refund(store, refunds, payment.id, refund.id, release, known=(payment, refund))
         raise Conflict(
             "refund_rejected",
             "the payment provider refused the refund; its reservation is released",
@@ -105,43 +113,53 @@ def _ask_stripe(refund: Refund, store: Store, refunds: RefundRepository, gateway
             refund_id=failed.id,
             failure_reason=reason,
         ) from rejected
-    return commit_refund(
+    _, recorded = commit_refund(
         store,
         refunds,
         payment.id,
         refund.id,
         lambda p, r: record_stripe_refund(p, r, answer, refund.id, now()),
+        known=(payment, refund),
     )
+    return recorded
 
 
 def commit_refund(
-    store: Store, refunds: RefundRepository, payment_id: str, refund_id: str, decide: Decide
-) -> Refund:
-    """Read the payment then the refund, decide, and commit both at once; on a lost race, again.
+    store: Store,
+    refunds: RefundRepository,
+    payment_id: str,
+    refund_id: str,
+    decide: Decide,
+    *,
+    known: tuple[Payment | None, Refund | None] | None = None,
+) -> tuple[Payment, Refund]:
+    """Decide on the payment and the refund as of one read, and commit both at once; on a lost race,
+    read both again and decide again. Returns the payment and the refund as committed.
 
-    Read in that order: every change of a refund's status commits with a new payment version, so a
-    refund read after its payment is never older than it, and the version check catches the rest.
+    `known` is the pair as the caller last read or wrote it; the first decision is made on it without a
+    read (the commit's version and status conditions tell whether it was still current). Every change
+    of a refund's status commits with a new payment version, so a pair read together is consistent.
     """
     for attempt in range(MAX_ATTEMPTS):
-        payment = store.payments.get(payment_id)
+        payment, current = known if known is not None else refunds.with_payment(payment_id, refund_id)
+        known = None  # after a lost race both have moved on: read them
         if payment is None:
             raise NotFound(f"payment {payment_id} not found", payment_id=payment_id)
-        current = refunds.get(payment_id, refund_id)
         decision = decide(payment, current)
         if decision is None:
             if current is None:
                 raise NotFound(f"refund {refund_id} not found", payment_id=payment_id)
-            return current
+            return payment, current
         try:
             if decision.change is None:
                 assert decision.previous is not None  # a new refund always changes its payment
                 refunds.save_alone(decision.refund, decision.previous)
             else:
-                store.save(decision.change, [refunds.write(decision.refund, decision.previous)])
+                payment = store.save(decision.change, [refunds.write(decision.refund, decision.previous)])
         except ConcurrentUpdate:
             _pause(attempt)
             continue
-        return decision.refund
+        return payment, decision.refund
     raise ConcurrentUpdate(f"payment {payment_id} kept changing; retry the request", payment_id=payment_id)
 
 

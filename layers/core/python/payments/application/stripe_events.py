@@ -83,11 +83,16 @@ def apply_payment_intent_event(
     if snapshot.status == "succeeded" and snapshot.fee is None and payment.stripe_fee is None:
         # Webhooks name the charge by id only; the ledger needs Stripe's fee from its balance transaction.
         snapshot = gateway.retrieve_intent(snapshot.id)
-    change = update(store, payment_id, lambda current: _apply(current, snapshot))
+    change = update(store, payment_id, lambda current: _apply(current, snapshot), known=payment)
     return PaymentStatusOutcome.CHANGED if change else PaymentStatusOutcome.UNCHANGED
 
 
-def update(store: Store, payment_id: str, decide: Callable[[Payment], Change | None]) -> Change | None:
+def update(
+    store: Store,
+    payment_id: str,
+    decide: Callable[[Payment], Change | None],
+    known: Payment | None = None,
+) -> Change | None:
     """`Store.update`, telling which change (if any) was committed: the last decision is the one
     that stuck (a lost optimistic-lock race decides again on the fresh payment)."""
     decided: list[Change | None] = [None]
@@ -96,7 +101,7 @@ def update(store: Store, payment_id: str, decide: Callable[[Payment], Change | N
         decided[0] = decide(current)
         return decided[0]
 
-    store.update(payment_id, remember)
+    store.update(payment_id, remember, known=known)
     return decided[0]
 
 

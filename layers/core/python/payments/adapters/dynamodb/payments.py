@@ -101,7 +101,7 @@ class DynamoPaymentRepository:
         item = response.get("Item")
         return payment_from_item(item) if item else None
 
-    def create(self, change: Change) -> None:
+    def create(self, change: Change) -> bool:
         payment = change.payment
         operations = [
             {
@@ -131,9 +131,9 @@ class DynamoPaymentRepository:
         ]
         reasons = self._transact(operations)
         if reasons is None:
-            return
+            return True
         if reasons[0] == "ConditionalCheckFailed":
-            raise ConcurrentUpdate(f"payment {payment.id} already exists", payment_id=payment.id)
+            return False
         if reasons[2] == "ConditionalCheckFailed":
             raise self._order_conflict(payment)
         raise ConcurrentUpdate("the payment could not be created; retry", payment_id=payment.id)
