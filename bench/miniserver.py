@@ -79,18 +79,12 @@ def main() -> int:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from bench.motofix import cheap_transaction_backups
     from infra.local import resources
+    from infra.local.moto_patches import like_dynamodb
     from infra.local.stripe_emulator import StripeEmulator
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    cheap_transaction_backups()
-    try:  # DynamoDB's conditional writes are atomic; moto's threads are not (the local stack's fix)
-        from infra.local.moto_server import serialize_dynamodb_writes
-
-        serialize_dynamodb_writes()
-    except ImportError:
-        pass
+    like_dynamodb()  # as the local stack's moto server
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

@@ -8,7 +8,8 @@ of the timed ones: the look-ups that price each write would add to the latency b
 Latency here is the handler plus moto and the emulator answering in microseconds to milliseconds; "own"
 latency subtracts the time spent waiting on them, which is what our code costs per call. Each operation
 starts from empty tables and a reset emulator, and moto's transactions back up only the items they touch
-(bench/motofix.py): moto would otherwise copy whole tables per transaction and slow down as items pile up.
+(infra/local/moto_patches.py): moto would otherwise copy whole tables per transaction and slow down as
+items pile up.
 """
 
 from __future__ import annotations
@@ -211,9 +212,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from bench.motofix import cheap_transaction_backups
     from bench.scenarios import World
     from infra.local import resources
+    from infra.local.moto_patches import cheap_transaction_backups
 
     cheap_transaction_backups()
     results: dict[str, Any] = {}

@@ -190,12 +190,12 @@ STRIPE_PAYMENT_INTENT_EVENTS = (
     "payment_intent.canceled",
     "payment_intent.amount_capturable_updated",
 )
-STRIPE_REFUND_EVENTS = (
-    "charge.refunded",
-    "charge.refund.updated",
+STRIPE_REFUND_EVENTS = (  # the refund.* events carry the refund; a charge lists its refunds if expanded
     "refund.created",
     "refund.updated",
     "refund.failed",
+    "charge.refunded",
+    "charge.refund.updated",
 )
 STRIPE_DISPUTE_EVENTS = (
     "charge.dispute.created",

@@ -1,8 +1,7 @@
 """`python -m infra.local.moto_server --port N`: moto's server on 127.0.0.1, with DynamoDB's atomicity.
 
-DynamoDB applies a conditional write atomically; moto checks the condition and then writes without a
-lock, so two threads of its server could both pass `version = :expected`. The payment state machine
-relies on that condition (optimistic locking), so writes are serialized here to give DynamoDB's semantics.
+Patched to behave like DynamoDB where the service depends on it (infra/local/moto_patches.py): atomic
+conditional writes, and transactions whose cost does not grow with the table.
 
 Exits 2 with a clear message when the port is taken (moto's ThreadedMotoServer would hang instead).
 """
@@ -14,36 +13,11 @@ import errno
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+
+from infra.local.moto_patches import like_dynamodb
 
 EXIT_PORT_IN_USE = 2
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
-
-
-def serialize_dynamodb_writes() -> Callable[[], None]:
-    """Make moto's DynamoDB write paths mutually exclusive; returns a function that undoes it."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    originals: dict[str, Any] = {}
-    for name in _WRITES:
-        original = getattr(DynamoDBBackend, name, None)
-        if original is None:
-            continue
-        originals[name] = original
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, locked)
-
-    def undo() -> None:
-        for name, original in originals.items():
-            setattr(DynamoDBBackend, name, original)
-
-    return undo
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    serialize_dynamodb_writes()
+    like_dynamodb()
     try:
         server = make_server(
             args.host,

@@ -52,11 +52,12 @@ def aws(emulator: StripeEmulator) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def atomic_moto_dynamodb() -> Iterator[None]:
-    """DynamoDB applies a conditional write atomically; moto does not (see infra/local/moto_server)."""
-    from infra.local.moto_server import serialize_dynamodb_writes
+def moto_like_dynamodb() -> Iterator[None]:
+    """moto as the local stack runs it: atomic conditional writes, item-level transaction rollback
+    (infra/local/moto_patches.py)."""
+    from infra.local.moto_patches import like_dynamodb
 
-    undo = serialize_dynamodb_writes()
+    undo = like_dynamodb()
     yield
     undo()
 

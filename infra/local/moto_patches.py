@@ -1,17 +1,63 @@
-"""moto copies every table a TransactWriteItems touches (copy.deepcopy of the whole table, once per
-transaction item) to roll back on failure, so a transaction's cost grows with the table. Measured
-warm latencies would then depend on how many items earlier calls left behind, which DynamoDB's do not.
+"""moto's DynamoDB, made to behave like DynamoDB where the local stack and the benchmark depend on it.
 
-`cheap_transaction_backups()` keeps the semantics and backs up only the items the transaction names:
-moto's own backup becomes a no-op for tables, and on failure those items are put back (or deleted when
-they did not exist before).
+- Atomic conditional writes: moto checks a condition and then writes without a lock, so two threads of
+  its server could both pass `version = :expected`. The payment state machine relies on that condition
+  (optimistic locking), so `serialize_dynamodb_writes` makes the write paths mutually exclusive.
+- Transactions that cost what DynamoDB's do: moto copies every table a TransactWriteItems touches
+  (copy.deepcopy of the whole table, once per transaction item) to roll back on failure, so a
+  transaction's cost grows with the table and the local stack slows down as data piles up.
+  `cheap_transaction_backups` keeps the semantics and backs up only the items the transaction names:
+  moto's own backup becomes a no-op for tables, and on failure those items are put back (or deleted
+  when they did not exist before).
+
+`like_dynamodb()` applies both, in the order that keeps the lock around the whole transaction.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 from typing import Any
+
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+
+
+def like_dynamodb() -> Callable[[], None]:
+    """Both patches; returns a function that undoes them."""
+    undo_backups = cheap_transaction_backups()
+    undo_lock = serialize_dynamodb_writes()  # wraps the cheap transaction: its rollback runs locked
+
+    def undo() -> None:
+        undo_lock()
+        undo_backups()
+
+    return undo
+
+
+def serialize_dynamodb_writes() -> Callable[[], None]:
+    """Make moto's DynamoDB write paths mutually exclusive; returns a function that undoes it."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    originals: dict[str, Any] = {}
+    for name in _WRITES:
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:
+            continue
+        originals[name] = original
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, locked)
+
+    def undo() -> None:
+        for name, original in originals.items():
+            setattr(DynamoDBBackend, name, original)
+
+    return undo
 
 
 class _NoTableCopies:

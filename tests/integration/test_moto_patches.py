@@ -1,0 +1,51 @@
+"""The local stack's moto keeps DynamoDB's transaction semantics with item-level rollback
+(infra/local/moto_patches.py; every integration test runs on it)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _item(pk: str, **values: str) -> dict:
+    return {"pk": {"S": pk}, "sk": {"S": "STATE"}, **{k: {"S": v} for k, v in values.items()}}
+
+
+def _get(db, pk: str) -> dict | None:
+    return db.get_item(TableName="payments", Key={"pk": {"S": pk}, "sk": {"S": "STATE"}}).get("Item")
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws):
+    db = aws["dynamodb"]
+    db.put_item(TableName="payments", Item=_item("changed", status="before"))
+    db.put_item(TableName="payments", Item=_item("deleted", status="kept"))
+    with pytest.raises(db.exceptions.TransactionCanceledException):
+        db.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "payments", "Item": _item("changed", status="after")}},
+                {"Put": {"TableName": "payments", "Item": _item("created")}},
+                {"Delete": {"TableName": "payments", "Key": {"pk": {"S": "deleted"}, "sk": {"S": "STATE"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "payments",
+                        "Key": {"pk": {"S": "missing"}, "sk": {"S": "STATE"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert _get(db, "changed") == _item("changed", status="before")
+    assert _get(db, "created") is None
+    assert _get(db, "deleted") == _item("deleted", status="kept")
+
+
+def test_a_committed_transaction_applies_every_write(aws):
+    db = aws["dynamodb"]
+    db.put_item(TableName="payments", Item=_item("changed", status="before"))
+    db.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "payments", "Item": _item("changed", status="after")}},
+            {"Put": {"TableName": "payments", "Item": _item("created")}},
+        ]
+    )
+    assert _get(db, "changed") == _item("changed", status="after")
+    assert _get(db, "created") == _item("created")
