@@ -19,6 +19,7 @@ registers nothing, so nothing changes.
 from __future__ import annotations
 
 import gc
+import platform
 import random
 from collections.abc import Callable
 from typing import Any
@@ -80,6 +81,8 @@ def warm_up() -> None:
             getattr(placeholder.v1, service)
         for kind in STRIPE_OBJECTS:
             placeholder.deserialize({"object": kind, "id": f"{kind}_priming"}, api_mode="V1")
+        # Its user-agent header names the platform, which Python learns by running `uname -p` once.
+        platform.platform()
     if config.stripe_webhook_secret_name:
         import payments.application.webhook  # noqa: F401
 
