@@ -304,27 +304,24 @@ def budgets_section(results: dict[str, Any]) -> str:
     rows: list[list[Any]] = []
     cold = results.get("cold")
     if cold:
-        groups: dict[str, tuple[list[str], float]] = {
-            "API functions": ([], cold["budget"]["api"]),
-            "the webhook": ([], cold["budget"]["webhook"]),
-        }
+        budgets = {"API functions": cold["budget"]["api"], "the webhook": cold["budget"]["webhook"]}
+        judged = dict.fromkeys(budgets, 0)
+        misses: dict[str, list[str]] = {label: [] for label in budgets}
         for name, entry in cold["functions"].items():
             if name == REFERENCE or entry["kind"] != "api":
                 continue
-            judged, budget = groups["the webhook" if name == "stripe_webhook" else "API functions"]
+            label = "the webhook" if name == "stripe_webhook" else "API functions"
             snapstart = entry.get("snapstart") and "snapstart" in entry["modes"]
             stats = entry["modes"].get("snapstart" if snapstart else "isolated") or {}
             ratio = stats.get("ratio_to_reference")
-            unmeasured = snapstart and not stats.get("restore_measured")
-            ok = ratio is not None and ratio <= budget and not unmeasured
-            judged.append(f"{name} ({'restore not measured' if unmeasured else ratio})" if not ok else "")
-        for label, (judged, budget) in groups.items():
+            judged[label] += 1
+            if snapstart and not stats.get("restore_measured"):
+                misses[label].append(f"{name} (restore not measured)")
+            elif ratio is None or ratio > budgets[label]:
+                misses[label].append(f"{name} ({ratio})")
+        for label, budget in budgets.items():
             rows.append(
-                [
-                    f"cold start of {label} <= {budget} x reference",
-                    len(judged),
-                    _misses([j for j in judged if j]),
-                ]
+                [f"cold start of {label} <= {budget} x reference", judged[label], _misses(misses[label])]
             )
     if "warm" in results:
         ops = results["warm"]["operations"]
