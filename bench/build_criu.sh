@@ -18,10 +18,11 @@ if [ -x "$TARGET/criu" ] && "$TARGET/criu" --version | grep -q "$VERSION"; then
 fi
 [ "$(id -u)" -eq 0 ] || { echo "building and running CRIU needs root" >&2; exit 1; }
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-  build-essential pkg-config libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
-  python3-protobuf libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev libgnutls28-dev \
-  libnftables-dev uuid-dev curl xz-utils >/dev/null
+PACKAGES=(build-essential pkg-config libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+  python3-protobuf libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev libgnutls28-dev
+  libnftables-dev uuid-dev curl xz-utils)
+install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null; }
+install || { apt-get update -qq && install; }  # a fresh machine may have no package lists yet
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
