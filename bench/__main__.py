@@ -43,7 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--cross-check-samples",
         type=int,
         default=5,
-        help="samples of the snapstart and inprocess modes (default 5; isolated uses --cold-samples)",
+        help="samples of the inprocess cross-check (default 5; isolated and snapstart use --cold-samples)",
     )
     parser.add_argument(
         "--tracing", choices=("on", "off"), default="on", help="X-Ray active tracing as deployed (on)"

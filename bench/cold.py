@@ -265,7 +265,9 @@ def measure(
     session = Session(AwsServer().start(), start_emulator(), tracing, code, criu)
     try:
         for mode in modes:
-            rounds = samples if mode == "isolated" or inprocess_samples is None else inprocess_samples
+            # The budgeted modes take the full count; "inprocess" is a cross-check.
+            budgeted = mode in ("isolated", "snapstart")
+            rounds = samples if budgeted or inprocess_samples is None else inprocess_samples
             sampled = [t for t in targets if mode != "snapstart" or (t.fn is not None and t.fn.snapstart)]
             for round_ in range(1 - discard, rounds + 1):  # rounds <= 0 warm the caches, discarded
                 log(f"cold [{mode}] round {round_}/{rounds}")

@@ -162,9 +162,9 @@ def snapstart_section(cold: dict[str, Any]) -> str:
         else "the restore not measured (no CRIU as root: bench/build_criu.sh), so not included"
     )
     return (
-        f"SnapStart (catalog `snapstart=True`): median of {cold.get('cross_check_samples', '?')} "
-        "samples; priming runs when a version is published, then a user waits for the restore + the "
-        f"after-restore hooks + the first call; {how}\n\n" + table(headers, rows, "llrrrrrrrlr")
+        f"SnapStart (catalog `snapstart=True`): median of {cold['samples']} fresh interpreters per function; "
+        "priming runs when a version is published, then a user waits for the restore + the after-restore "
+        f"hooks + the first call; {how}\n\n" + table(headers, rows, "llrrrrrrrlr")
     )
 
 
