@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import catalog
+from infra.local.event_samples import scheduled_event
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "layers" / "core" / "python"
@@ -97,20 +98,6 @@ def bus_sample_for(fn: catalog.Function) -> tuple[dict[str, Any] | None, str]:
             if path.is_file():
                 return _load(path), f"events/bus/{detail_type}.json"
     return None, "no sample in events/bus or events/stripe matching its rule yet"
-
-
-def scheduled_event(fn: catalog.Function) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{fn.name}-schedule"],
-        "detail": {},
-    }
 
 
 def bus_envelope(source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:

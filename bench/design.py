@@ -9,8 +9,8 @@ Assumptions behind the minimum, stated once:
   only then is a re-read needed.
 - A conditional create (`attribute_not_exists`) detects an existing item: resuming after a crash needs a
   read only when that condition fails, not on every request.
-- Items of one request that live in different partitions are fetched together (BatchGetItem or a
-  Query over one partition) rather than one GetItem each.
+- Items of one request that live in different partitions are fetched together (TransactGetItems, which
+  also reads them as of one moment, or a Query over one partition) rather than one GetItem each.
 - Events of one request go to EventBridge in one PutEvents after the last commit (the outbox relay
   covers a crash in between). EventBridge bills per event, not per PutEvents call: batching saves a
   round trip, not money. Each EVENT# item's outbox mark is cleared by its own UpdateItem (DynamoDB has
@@ -102,7 +102,7 @@ MINIMUM: dict[str, list[Need]] = {
             "the card's fingerprint and current customer, before attaching",
         ),
         Need(
-            "dynamodb:BatchGetItem",
+            "dynamodb:TransactGetItems",
             1,
             "owner of the method, the caller's Stripe customer, method and card items",
         ),

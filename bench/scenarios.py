@@ -19,6 +19,7 @@ from bench import common
 from bench.common import ADMIN, CUSTOMER, STRIPE_KEY
 from bench.probe import Context
 from infra import catalog
+from infra.local.event_samples import scheduled_event
 
 Scenario = Callable[["World"], Iterator[dict[str, Any]]]
 
@@ -312,7 +313,7 @@ def outbox_relay(world: World) -> Iterator[dict[str, Any]]:
     world.pay()
     fn = catalog.function("outbox_relay")
     while True:
-        yield common.scheduled_event(fn)
+        yield scheduled_event(fn)
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -119,7 +119,6 @@ TABLE_ACTIONS: dict[Access, tuple[str, ...]] = {
     Access.WRITE: ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
     Access.READ_WRITE: (
         "dynamodb:GetItem",  # also what TransactGetItems needs
-        "dynamodb:BatchGetItem",  # reads several known items of one change at once
         "dynamodb:Query",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

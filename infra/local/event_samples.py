@@ -10,6 +10,9 @@
 - events/bus/<EventType>.json: each domain event as a subscriber receives it from EventBridge, made
   by our domain code from those Stripe samples (refund and payment-method ones from their models).
 - events/schemas/<EventType>.json: generated from payments.domain.events (a test fails on drift).
+
+`scheduled_event(fn)` builds what an EventBridge schedule delivers (the local stack's timer and the
+benchmark invoke the relay with it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import re
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +329,18 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv)
+
+
+def scheduled_event(fn: catalog.Function) -> dict[str, Any]:
+    """What an EventBridge schedule delivers."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{fn.name}-schedule"],
+        "detail": {},
+    }

@@ -14,10 +14,9 @@ from payments.application.ports import TransactItem
 from payments.application.refund_payment import RefundPayment, refund_payment
 from payments.domain.errors import ConcurrentUpdate, ValidationFailed
 from payments.domain.events import DomainEvent
-from payments.domain.payment import Change, Payment, PaymentStatus
+from payments.domain.payment import Change, Payment
 from payments.domain.refund import Refund, RefundChanged, StripeRefund
-
-AT = "2026-11-26T12:00:00.000Z"
+from tests.support.payments import captured_payment
 
 
 class Memory:
@@ -108,19 +107,12 @@ class StripeRefunds:
 
 
 def kwd_payment() -> Payment:
-    return Payment(
+    return captured_payment(
         id="pay_kwd",
         order_id="order-kwd",
-        customer_id="cus_a",
         amount=1_000,  # 1.000 KWD
-        currency="kwd",
-        payment_method_id="pm_1",
-        capture_method="automatic",
-        created_at=AT,
-        updated_at=AT,
-        status=PaymentStatus.SUCCEEDED,
-        version=2,
         amount_captured=1_000,
+        currency="kwd",
         stripe_payment_intent_id="pi_1",
     )
 

@@ -269,3 +269,53 @@ def test_admins_keys_are_their_own(aws, emulator):
     assert one.status == two.status == 201
     assert one.body["id"] != two.body["id"]
     assert len(emulator.refunds()) == 2
+
+
+def _cancel_transact_gets(times: int) -> tuple[list[str], object]:
+    """DynamoDB cancels a TransactGetItems that meets a transaction writing one of its items."""
+    from botocore.awsrequest import AWSResponse
+
+    from payments.adapters import aws as aws_clients
+
+    db = aws_clients.client("dynamodb")
+    cancelled: list[str] = []
+
+    def conflict(**kwargs):
+        if len(cancelled) >= times:
+            return None
+        cancelled.append("TransactGetItems")
+        error = {
+            "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}],
+        }
+        return AWSResponse("https://dynamodb", 400, {}, None), error
+
+    db.meta.events.register("before-call.dynamodb.TransactGetItems", conflict, unique_id="conflict")
+    return cancelled, lambda: db.meta.events.unregister(
+        "before-call.dynamodb.TransactGetItems", unique_id="conflict"
+    )
+
+
+def test_a_read_cancelled_by_a_concurrent_write_is_read_again(aws, emulator):
+    paid = pay(10_000)
+    cancelled, undo = _cancel_transact_gets(times=2)
+    try:
+        made = refunded(paid["id"], 1_000)
+    finally:
+        undo()
+    assert cancelled == ["TransactGetItems"] * 2
+    assert made["status"] == "succeeded"
+    assert payment(paid["id"])["amount_refunded"] == 1_000
+
+
+def test_reads_that_keep_meeting_writes_answer_409_and_change_nothing(aws, emulator):
+    paid = pay(10_000)
+    _, undo = _cancel_transact_gets(times=100)
+    try:
+        response = refund(paid["id"], {"amount": 1_000})
+    finally:
+        undo()
+    assert response.status == 409, response.body
+    assert response.body["code"] == "concurrent_update"
+    assert refund_items() == []
+    assert emulator.refunds() == []

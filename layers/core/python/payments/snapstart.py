@@ -19,7 +19,6 @@ registers nothing, so nothing changes.
 from __future__ import annotations
 
 import gc
-import platform
 import random
 from collections.abc import Callable
 from typing import Any
@@ -71,6 +70,8 @@ def warm_up() -> None:
     if config.idempotency_table:
         from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: F401
     if config.stripe_api_key_secret:
+        import platform
+
         import stripe
 
         # A throwaway client with a placeholder key loads the SDK's modules; it never sends a request

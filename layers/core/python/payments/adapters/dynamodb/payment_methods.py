@@ -12,16 +12,14 @@ The method, its card claim and its owner are written and removed together.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
+from payments.adapters.dynamodb.reads import get_together
 from payments.application.ports import BeforeSave, MethodOwner, MethodPage
-from payments.domain.errors import ConcurrentUpdate
 from payments.domain.payment_method import Card, MethodTaken, SameCardSaved, SavedPaymentMethod
 
-UNPROCESSED_ATTEMPTS = 5
 _CARD_FIELDS = ("brand", "last4", "exp_month", "exp_year", "funding", "country", "fingerprint")
 
 
@@ -43,10 +41,6 @@ def _card_key(customer_id: str, card_key: str) -> dict[str, Any]:
 
 def _stripe_key(customer_id: str) -> dict[str, Any]:
     return {"pk": _customer_pk(customer_id), "sk": {"S": "STRIPE"}}
-
-
-def _at(key_or_item: dict[str, Any]) -> tuple[str, str]:
-    return key_or_item["pk"]["S"], key_or_item["sk"]["S"]
 
 
 def _owner(item: dict[str, Any]) -> MethodOwner:
@@ -99,38 +93,23 @@ class DynamoPaymentMethodOwners:
         response = self._db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return from_item(response["Item"]) if "Item" in response else None
 
-    def _get_many(self, keys: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """The items at `keys` (by name; absent when missing), strongly consistent, in one BatchGetItem."""
-        names = {_at(key): name for name, key in keys.items()}
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self.table: {"Keys": list(keys.values()), "ConsistentRead": True}}
-        for attempt in range(UNPROCESSED_ATTEMPTS):
-            response = self._db.batch_get_item(RequestItems=request)
-            for item in response["Responses"].get(self.table, []):
-                found[names[_at(item)]] = item
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            time.sleep(0.01 * 2**attempt)  # throttled: DynamoDB returned only part of the batch
-        raise ConcurrentUpdate("the payment methods table is busy; retry the request")
-
 
 class DynamoPaymentMethods(DynamoPaymentMethodOwners):
     def before_save(self, customer_id: str, payment_method_id: str, card_key: str | None) -> BeforeSave:
-        keys = {
-            "owner": _owner_key(payment_method_id),
-            "stripe": _stripe_key(customer_id),
-            "method": _method_key(customer_id, payment_method_id),
-        }
+        keys = [
+            _owner_key(payment_method_id),
+            _stripe_key(customer_id),
+            _method_key(customer_id, payment_method_id),
+        ]
         if card_key:
-            keys["card"] = _card_key(customer_id, card_key)
-        items = self._get_many(keys)
-        owner, stripe, method, card = (items.get(name) for name in ("owner", "stripe", "method", "card"))
+            keys.append(_card_key(customer_id, card_key))
+        owner, stripe, method, *card = get_together(self.table, keys)
+        claim = card[0] if card else None
         return BeforeSave(
             owner=_owner(from_item(owner)) if owner else None,
             stripe_customer=from_item(stripe)["stripe_customer_id"] if stripe else None,
             method=method_from_item(method) if method else None,
-            card_holder=from_item(card)["payment_method_id"] if card else None,
+            card_holder=from_item(claim)["payment_method_id"] if claim else None,
         )
 
     def stripe_customer(self, customer_id: str) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
 from payments.adapters.dynamodb.payments import payment_from_item, payment_key
+from payments.adapters.dynamodb.reads import get_together
 from payments.application.ports import TransactItem
 from payments.domain.payment import Payment
 from payments.domain.refund import Refund, RefundChanged
@@ -51,13 +52,9 @@ class DynamoRefunds:
         return refund_from_item(item) if item else None
 
     def with_payment(self, payment_id: str, refund_id: str) -> tuple[Payment | None, Refund | None]:
-        # One TransactGetItems: both items as of the same moment (two GetItems or a BatchGetItem could
-        # pair a refund with a payment version of another moment); the IAM action is GetItem.
-        keys = (payment_key(payment_id), refund_key(payment_id, refund_id))
-        response = self._db.transact_get_items(
-            TransactItems=[{"Get": {"TableName": self.table, "Key": key}} for key in keys]
+        payment_item, refund_item = get_together(
+            self.table, [payment_key(payment_id), refund_key(payment_id, refund_id)]
         )
-        payment_item, refund_item = (answer.get("Item") for answer in response["Responses"])
         return (
             payment_from_item(payment_item) if payment_item else None,
             refund_from_item(refund_item) if refund_item else None,
