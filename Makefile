@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-unit test-integration test-infra test-e2e lint format clean
+.PHONY: help install test test-future test-unit test-integration test-infra test-e2e lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,17 @@ install: $(VENV)/.installed ## create .venv from the lock file (only when missin
 
 test: install ## run every test: unit, integration, infra and e2e
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# No test may depend on the calendar: the whole suite again with every clock a year ahead (libfaketime,
+# installed from Debian's packages when missing; monotonic clocks move with it, as sleeps need).
+FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+FUTURE ?= +365d
+
+$(FAKETIME_LIB):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime
+
+test-future: install $(FAKETIME_LIB) ## every test again with the clock moved a year ahead (FUTURE=+365d)
+	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME="$(FUTURE)" $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## unit tests only (no sockets)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ from infra.local.apigw import build_rest_event
 from payments import services
 from payments.adapters.aws import client
 from payments.application.accounting import account_balances
+from payments.application.clock import now
 from tests.support.api import ApiResponse, call, invoke_event
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events"
@@ -33,8 +34,13 @@ def stripe_sample(event_type: str) -> dict[str, Any]:
 
 
 def bus_sample(event_type: str) -> dict[str, Any]:
-    """A domain event from events/bus as EventBridge delivers it."""
-    return copy.deepcopy(json.loads((SAMPLES / "bus" / f"{event_type}.json").read_text()))
+    """A domain event from events/bus as EventBridge delivers it, stamped now: the samples carry a
+    fixed date, and the ledger books an entry on the day its event occurred."""
+    sample: dict[str, Any] = json.loads((SAMPLES / "bus" / f"{event_type}.json").read_text())
+    at = now()
+    sample["time"] = at[:19] + "Z"
+    sample["detail"]["occurred_at"] = at
+    return sample
 
 
 def signature(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
