@@ -10,6 +10,6 @@ Run it standalone with `python -m infra.local.stripe_emulator --port 12111`.
 
 from .emulator import StripeEmulator
 from .errors import ApiError
-from .webhooks import signature_header
+from .webhooks import WebhookChaos, signature_header
 
-__all__ = ["ApiError", "StripeEmulator", "signature_header"]
+__all__ = ["ApiError", "StripeEmulator", "WebhookChaos", "signature_header"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Callable
 
-from .errors import ApiError, invalid_request
+from .errors import ApiError, api_error, invalid_request
 from .expand import check_paths, expand
-from .faults import FaultInjector, fault_error
+from .faults import Fault, FaultInjector, fault_error
 from .forms import decode_form
-from .idempotency import IdempotencyCache, SavedResponse, is_saved_status
+from .idempotency import IdempotencyCache, SavedResponse
 from .ids import new_id
 from .model import Obj, Origin, public
 from .params import validate
@@ -26,6 +27,8 @@ _NO_KEY = (
     "authentication for details, or we can help at https://support.stripe.com/."
 )
 _FORM = "application/x-www-form-urlencoded"
+
+log = logging.getLogger("stripe_emulator")
 
 
 def authenticate(header: str | None) -> str:
@@ -83,10 +86,10 @@ class StripeApi:
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         api_key = authenticate(request.headers.get("authorization"))
         fault = self._faults.take(request.method, request.path)
-        if fault == "disconnect":
+        if fault is not None and fault.kind == "disconnect":
             return HttpResponse(0, disconnect=True)
-        if fault is not None:
-            raise fault_error(fault)
+        if fault is not None and fault.kind in ("rate_limit", "api_error") and fault.when == "before":
+            raise fault_error(fault.kind)
         route, path_ids = self._router.resolve(request.method, request.path)
         params = validate(_decode(request), route.fields)
         expand_paths: list[str] = params.get("expand") or []
@@ -95,31 +98,52 @@ class StripeApi:
         origin = Origin(request_id, key)
         call = Call(self._store, params, path_ids, origin, self._base_url(), request.path)
         if key is None:
-            with self._store.lock:
-                status, body = self._execute(route, call, expand_paths, request_id)
-            return HttpResponse(status, body)
+            if fault is not None and fault.kind == "hold":
+                self._faults.hold()
+            status, body = self._execute(route, call, expand_paths, request_id, fault)
+            return _answer(status, body, {}, fault)
         endpoint = f"{request.method} {request.path}"
         fingerprint = json.dumps(params, sort_keys=True)
-        with self._store.lock:
-            saved = self._idempotency.lookup(api_key, key, endpoint, fingerprint)
-            if saved is not None:
-                headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
-                return HttpResponse(saved.status, saved.body, {**headers, "Idempotency-Key": key})
-            status, body = self._execute(route, call, expand_paths, request_id)
-            if is_saved_status(status):
-                saved = SavedResponse(endpoint, fingerprint, status, body, request_id)
-                self._idempotency.save(api_key, key, saved)
-        return HttpResponse(status, body, {"Idempotency-Key": key})
+        saved = self._idempotency.begin(api_key, key, endpoint, fingerprint)
+        if saved is not None:
+            headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
+            return _answer(saved.status, saved.body, {**headers, "Idempotency-Key": key}, fault)
+        response = None
+        try:
+            if fault is not None and fault.kind == "hold":
+                self._faults.hold()  # in flight: the key is claimed, a concurrent retry gets a 409
+            status, body = self._execute(route, call, expand_paths, request_id, fault)
+            response = SavedResponse(endpoint, fingerprint, status, body, request_id)
+        finally:
+            self._idempotency.end(api_key, key, response)
+        return _answer(status, body, {"Idempotency-Key": key}, fault)
 
     def _execute(
-        self, route: Route, call: Call, expand_paths: list[str], request_id: str
+        self, route: Route, call: Call, expand_paths: list[str], request_id: str, fault: Fault | None
     ) -> tuple[int, bytes]:
-        """Run the handler; errors raised from here on are results (and may be replayed)."""
-        try:
-            result: Obj = route.handler(call)
-        except ApiError as error:
-            return error.status, encode_json(error.body(request_id))
-        return 200, encode_json(expand(public(result), expand_paths, self._store))
+        """Run the handler; everything it answers from here on is a result (saved and replayed)."""
+        with self._store.transaction():
+            try:
+                result: Obj = route.handler(call)
+                answer = 200, encode_json(expand(public(result), expand_paths, self._store))
+            except ApiError as error:
+                answer = error.status, encode_json(error.body(request_id))
+            except Exception:  # an emulator bug after the endpoint started: a saved 500, as Stripe's
+                log.exception("unhandled error in %s %s", route.method, route.template)
+                crash = api_error("An unexpected error occurred in the Stripe emulator.")
+                answer = 500, encode_json(crash.body(request_id))
+        if fault is not None and fault.kind == "api_error":  # when="after": the changes are made
+            answer = 500, encode_json(fault_error(fault.kind).body(request_id))
+        return answer
+
+
+def _answer(status: int, body: bytes, headers: dict[str, str], fault: Fault | None) -> HttpResponse:
+    if fault is not None and fault.kind == "drop_response":
+        return HttpResponse(0, disconnect=True)  # executed (and saved), but nobody hears about it
+    if status >= 500:
+        # The SDK honours this: a 500 from an executed request is saved, so a retry only replays it.
+        headers = {**headers, "Stripe-Should-Retry": "false"}
+    return HttpResponse(status, body, headers)
 
 
 def _decode(request: HttpRequest) -> Obj:

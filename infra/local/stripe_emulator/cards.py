@@ -3,6 +3,10 @@
 Using one of these ids anywhere a PaymentMethod is accepted creates a new `pm_...` object copied
 from the template, exactly as Stripe does; the behaviour (decline, 3-D Secure, dispute, pending
 refund) follows the card, so it is looked up again from the PaymentMethod's template key.
+
+Stripe's testing docs say the declining cards "can't be attached to a Customer object": attaching
+one fails with the same card error a charge would, and `pm_card_chargeCustomerFail` is the card
+that attaches and then declines.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Decline:
     network_status: str = "declined_by_network"
     outcome_type: str = "issuer_declined"
     risk_level: str = "normal"
+    param: str | None = None  # the card field an attach error names (exp_month, cvc)
 
 
 @dataclass(frozen=True)
@@ -42,14 +47,20 @@ class TestCard:
     requires_authentication: bool = False  # 3-D Secure challenge on every on-session payment
     disputes: bool = False  # a dispute opens as soon as the charge is captured
     refunds_pending: bool = False  # refunds stay `pending` until settled or failed
+    attachable: bool = True  # False: attaching to a customer fails with the card's decline
+
+    def attach_error(self) -> Decline | None:
+        """The decline attaching this card fails with, if it cannot be attached."""
+        return None if self.attachable else self.decline
 
 
-def _issuer_decline(code: str, decline_code: str, message: str) -> Decline:
+def _issuer_decline(code: str, decline_code: str, message: str, param: str | None = None) -> Decline:
     return Decline(
         code=code,
         decline_code=decline_code,
         message=message,
         seller_message=f"The bank returned the decline code `{decline_code}`.",
+        param=param,
     )
 
 
@@ -73,19 +84,26 @@ CATALOG: dict[str, TestCard] = {
     "pm_card_visa_debit": TestCard("visa", "5556", funding="debit"),
     "pm_card_mastercard": TestCard("mastercard", "4444"),
     "pm_card_amex": TestCard("amex", "0005"),
-    "pm_card_chargeDeclined": TestCard("visa", "0002", decline=GENERIC_DECLINE),
+    "pm_card_chargeDeclined": TestCard("visa", "0002", decline=GENERIC_DECLINE, attachable=False),
     "pm_card_chargeDeclinedInsufficientFunds": TestCard(
         "visa",
         "9995",
         decline=_issuer_decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+        attachable=False,
     ),
     "pm_card_chargeDeclinedExpiredCard": TestCard(
-        "visa", "0069", decline=_issuer_decline("expired_card", "expired_card", "Your card has expired.")
+        "visa",
+        "0069",
+        decline=_issuer_decline("expired_card", "expired_card", "Your card has expired.", "exp_month"),
+        attachable=False,
     ),
     "pm_card_chargeDeclinedIncorrectCvc": TestCard(
         "visa",
         "0127",
-        decline=_issuer_decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
+        decline=_issuer_decline(
+            "incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", "cvc"
+        ),
+        attachable=False,
     ),
     "pm_card_chargeDeclinedProcessingError": TestCard(
         "visa",
@@ -95,6 +113,7 @@ CATALOG: dict[str, TestCard] = {
             "processing_error",
             "An error occurred while processing your card. Try again in a little bit.",
         ),
+        attachable=False,
     ),
     "pm_card_chargeDeclinedFraudulent": TestCard(
         "visa",
@@ -109,7 +128,11 @@ CATALOG: dict[str, TestCard] = {
             outcome_type="blocked",
             risk_level="highest",
         ),
+        attachable=False,
     ),
+    # 4000 0000 0000 0341: "Attaching this card to a Customer object succeeds, but attempts to charge
+    # the customer fail."
+    "pm_card_chargeCustomerFail": TestCard("visa", "0341", decline=GENERIC_DECLINE),
     "pm_card_authenticationRequired": TestCard("visa", "3184", requires_authentication=True),
     "pm_card_createDispute": TestCard("visa", "0259", disputes=True),
     "pm_card_refundFail": TestCard("visa", "5126", refunds_pending=True),

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode
 
 from .errors import ApiError, invalid_request
 from .model import Obj
+from .webhooks import WebhookChaos
 from .wire import HttpRequest, HttpResponse, json_response
 
 PREFIX = "/_emulator/"
@@ -43,7 +44,26 @@ class Controls(Protocol):
         path_prefix: str = "/v1/payment_intents",
         kind: str = "api_error",
         times: int = 1,
+        when: str = "before",
     ) -> None: ...
+
+    def release_held(self) -> int: ...
+
+    def set_webhook_chaos(self, chaos: WebhookChaos | int | None, url: str | None = None) -> None: ...
+
+    def webhook_chaos(self) -> list[Obj]: ...
+
+    def settings(self) -> Obj: ...
+
+    def update_settings(
+        self, *, async_balance_transactions: bool | None = None, search_lag: float | None = None
+    ) -> Obj: ...
+
+    def index_search(self) -> None: ...
+
+    def forget_idempotency_keys(self, prefix: str = "") -> int: ...
+
+    def settle_balance_transactions(self, charge_or_payment_intent_id: str | None = None) -> list[Obj]: ...
 
 
 _Action = Callable[[HttpRequest, Obj, tuple[str, ...]], HttpResponse]
@@ -54,6 +74,24 @@ def _text(body: Obj, name: str, *, choices: tuple[str, ...] = (), default: str |
     if not isinstance(value, str) or (choices and value not in choices):
         expected = f"one of {', '.join(choices)}" if choices else "a string"
         raise invalid_request(f"`{name}` must be {expected}.", param=name)
+    return value
+
+
+def _optional_text(body: Obj, name: str) -> str | None:
+    return None if body.get(name) is None else _text(body, name)
+
+
+def _flag(body: Obj, name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise invalid_request(f"`{name}` must be true or false.", param=name)
+    return value
+
+
+def _number(body: Obj, name: str) -> float | None:
+    value = body.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise invalid_request(f"`{name}` must be a number.", param=name)
     return value
 
 
@@ -76,6 +114,14 @@ class ControlApi:
             ("POST", re.compile(r"refunds/([^/]+)/succeed"), self._succeed_refund),
             ("POST", re.compile(r"webhook_endpoints"), self._add_webhook_endpoint),
             ("POST", re.compile(r"faults"), self._inject_fault),
+            ("POST", re.compile(r"faults/release"), self._release_held),
+            ("GET", re.compile(r"webhooks/chaos"), self._get_chaos),
+            ("POST", re.compile(r"webhooks/chaos"), self._set_chaos),
+            ("GET", re.compile(r"settings"), self._get_settings),
+            ("POST", re.compile(r"settings"), self._update_settings),
+            ("POST", re.compile(r"search/index"), self._index_search),
+            ("POST", re.compile(r"idempotency/forget"), self._forget_idempotency),
+            ("POST", re.compile(r"balance_transactions/settle"), self._settle),
         ]
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -162,8 +208,70 @@ class ControlApi:
             path_prefix=_text(body, "path_prefix", default="/v1/payment_intents"),
             kind=_text(body, "kind"),
             times=times,
+            when=_text(body, "when", choices=("before", "after"), default="before"),
         )
         return json_response(200, {"injected": body})
+
+    def _release_held(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, {"released": self._controls.release_held()})
+
+    def _get_chaos(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, {"endpoints": self._controls.webhook_chaos()})
+
+    def _set_chaos(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """`{"seed": 7, "duplicates": 0.3, "max_delay_ms": 200, "reorder": true}`, or
+        `{"enabled": false}`; `url` limits it to one endpoint."""
+        url = _optional_text(body, "url")
+        if _flag(body, "enabled") is False:
+            self._controls.set_webhook_chaos(None, url)
+            return json_response(200, {"endpoints": self._controls.webhook_chaos()})
+        unknown = set(body) - {"enabled", "url", "seed", "duplicates", "max_delay_ms", "reorder"}
+        if unknown:
+            raise invalid_request(f"Unknown chaos setting(s): {', '.join(sorted(unknown))}.")
+        seed = body.get("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise invalid_request("`seed` must be an integer.", param="seed")
+        defaults = WebhookChaos(seed=seed)
+        duplicates = _number(body, "duplicates")
+        delay = body.get("max_delay_ms", defaults.max_delay_ms)
+        if isinstance(delay, bool) or not isinstance(delay, int):
+            raise invalid_request("`max_delay_ms` must be an integer.", param="max_delay_ms")
+        reorder = _flag(body, "reorder")
+        chaos = WebhookChaos(
+            seed=seed,
+            duplicates=defaults.duplicates if duplicates is None else float(duplicates),
+            max_delay_ms=delay,
+            reorder=defaults.reorder if reorder is None else reorder,
+        )
+        self._controls.set_webhook_chaos(chaos, url)
+        return json_response(200, {"endpoints": self._controls.webhook_chaos()})
+
+    def _get_settings(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.settings())
+
+    def _update_settings(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        unknown = set(body) - {"async_balance_transactions", "search_lag"}
+        if unknown:
+            raise invalid_request(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        settings = self._controls.update_settings(
+            async_balance_transactions=_flag(body, "async_balance_transactions"),
+            search_lag=_number(body, "search_lag"),
+        )
+        return json_response(200, settings)
+
+    def _index_search(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        self._controls.index_search()
+        return json_response(200, {"indexed": True})
+
+    def _forget_idempotency(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        forgotten = self._controls.forget_idempotency_keys(_text(body, "prefix", default=""))
+        return json_response(200, {"forgotten": forgotten})
+
+    def _settle(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """All pending balance transactions, or those of `{"charge": ...}` / `{"payment_intent": ...}`."""
+        target = _optional_text(body, "charge") or _optional_text(body, "payment_intent")
+        settled = self._controls.settle_balance_transactions(target)
+        return json_response(200, {"settled": settled})
 
 
 def _json_body(request: HttpRequest) -> Obj:

@@ -12,12 +12,12 @@ from .errors import invalid_request
 from .faults import FaultInjector
 from .idempotency import IdempotencyCache
 from .model import SYSTEM, Obj, public
-from .resources import ROUTES, disputes, payments, refunds
+from .resources import ROUTES, charges, disputes, payments, refunds
 from .resources.events import type_matches
 from .routing import Router
 from .server import EmulatorHTTPServer
-from .store import Store
-from .webhooks import WebhookDispatcher
+from .store import SEARCHABLE, Settings, Store
+from .webhooks import WebhookChaos, WebhookDispatcher
 from .wire import HttpRequest, HttpResponse
 
 _LOOPBACK = ("127.0.0.1", "localhost")
@@ -37,12 +37,23 @@ class StripeEmulator:
         port: int = 0,
         webhook_endpoints: Iterable[tuple[str, str]] = (),
         webhook_retry_delays: Sequence[float] = (1.0, 2.0, 5.0),
+        *,
+        webhook_chaos: WebhookChaos | int | None = None,
+        async_balance_transactions: bool = False,
+        search_lag: float = 0.0,
     ) -> None:
+        """`webhook_chaos`: a WebhookChaos (or just its seed) for every endpoint; see webhooks.py.
+        `async_balance_transactions`: every capture leaves `balance_transaction` null until
+        settled, not only `automatic_async` ones. `search_lag`: seconds before a change is searchable.
+        """
         if host not in _LOOPBACK:
             raise ValueError(f"the Stripe emulator only binds to the loopback interface, not {host!r}")
         self._host, self._port = host, port
-        self._dispatcher = WebhookDispatcher(webhook_retry_delays, self._webhook_delivered)
-        self._store = Store(self._dispatcher)
+        chaos = WebhookChaos(seed=webhook_chaos) if isinstance(webhook_chaos, int) else webhook_chaos
+        self._initial = (chaos, async_balance_transactions, search_lag)  # what reset() returns to
+        self._dispatcher = WebhookDispatcher(webhook_retry_delays, self._webhook_delivered, chaos)
+        self._store = Store(self._dispatcher, Settings(async_balance_transactions=async_balance_transactions))
+        self._store.search_index.set_lag(search_lag, [])
         self._faults = FaultInjector()
         self._idempotency = IdempotencyCache()
         self._api = StripeApi(self._store, Router(ROUTES), self._faults, self._idempotency, lambda: self.url)
@@ -76,6 +87,7 @@ class StripeEmulator:
         if server is None or thread is None or self._stopped:
             return
         self._stopped = True
+        self._faults.release_held()
         server.shutdown()
         server.server_close()
         thread.join()
@@ -102,13 +114,20 @@ class StripeEmulator:
     def reset(self) -> None:
         """Forget all objects, events, idempotency keys, faults and undelivered webhooks.
 
-        Webhook endpoints are configuration, not state, and stay registered.
+        Webhook endpoints are configuration, not state, and stay registered. Settings and webhook
+        chaos go back to the constructor's (chaos re-seeded), so a test changing them does not leak
+        into the next one. Requests waiting in a `hold` fault are released.
         """
+        chaos, async_balance_transactions, search_lag = self._initial
         with self._store.lock:
             self._store.reset()
+            self._store.settings.async_balance_transactions = async_balance_transactions
+            self._store.search_index.set_lag(0, [])
+            self._store.search_index.set_lag(search_lag, [])
             self._idempotency.clear()
             self._faults.clear()
             self._dispatcher.clear()
+            self._dispatcher.set_chaos(chaos)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -121,14 +140,70 @@ class StripeEmulator:
         path_prefix: str = "/v1/payment_intents",
         kind: str = "api_error",
         times: int = 1,
+        when: str = "before",
     ) -> None:
-        """Fail the next `times` matching API requests: `rate_limit` (429), `api_error` (500) or
-        `disconnect` (connection closed without a response)."""
-        self._faults.add(method, path_prefix, kind, times)
+        """Fail the next `times` matching API requests: `rate_limit` (429), `api_error` (500; with
+        `when="after"` the request executes first and the 500 is saved for its idempotency key),
+        `disconnect` (closed without a response, not executed), `drop_response` (executed and saved,
+        then closed without a response) or `hold` (waits until `release_held()`)."""
+        self._faults.add(method, path_prefix, kind, times, when)
+
+    def wait_for_held(self, count: int = 1, timeout: float = 5.0) -> bool:
+        """True once `count` requests are waiting in a `hold` fault, False on timeout."""
+        return self._faults.wait_for_held(count, timeout)
+
+    def release_held(self) -> int:
+        """Let every held request go on; returns how many there were."""
+        return self._faults.release_held()
+
+    def set_webhook_chaos(self, chaos: WebhookChaos | int | None, url: str | None = None) -> None:
+        """Reorder, duplicate and delay deliveries (None: back to in-order, once each).
+
+        For the endpoint with that `url`, or for every endpoint (present and future) by default.
+        Setting it re-seeds, so the same seed gives the same shuffle for the same events.
+        """
+        self._dispatcher.set_chaos(WebhookChaos(seed=chaos) if isinstance(chaos, int) else chaos, url)
+
+    def webhook_chaos(self) -> list[Obj]:
+        """Each endpoint's URL and chaos setting (None when off)."""
+        return self._dispatcher.chaos()
 
     def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
-        """True once every queued delivery is done (delivered or given up), False on timeout."""
+        """True once every queued delivery is done (delivered or given up), False on timeout.
+
+        Delayed and duplicated deliveries of chaos mode count until they are sent.
+        """
         return self._dispatcher.wait_idle(timeout)
+
+    def settings(self) -> Obj:
+        with self._store.lock:
+            return {
+                "async_balance_transactions": self._store.settings.async_balance_transactions,
+                "search_lag": self._store.search_index.lag,
+            }
+
+    def update_settings(
+        self, *, async_balance_transactions: bool | None = None, search_lag: float | None = None
+    ) -> Obj:
+        """Change behaviour at run time; what is not given stays. Returns the settings."""
+        with self._store.transaction():
+            if async_balance_transactions is not None:
+                self._store.settings.async_balance_transactions = async_balance_transactions
+            if search_lag is not None:
+                objects = [obj for kind in SEARCHABLE for obj in self._store.all(kind)]
+                self._store.search_index.set_lag(search_lag, objects)
+        return self.settings()
+
+    def index_search(self) -> None:
+        """Make every object searchable as it is now, whatever the search lag."""
+        with self._store.lock:
+            objects = [obj for kind in SEARCHABLE for obj in self._store.all(kind)]
+            self._store.search_index.index_now(objects)
+
+    def forget_idempotency_keys(self, prefix: str = "") -> int:
+        """Forget saved idempotency keys (those starting with `prefix`), as Stripe does after 24
+        hours; a forgotten key executes again. Returns how many were forgotten."""
+        return self._idempotency.forget(prefix)
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -166,7 +241,7 @@ class StripeEmulator:
 
     def authenticate_payment_intent(self, payment_intent_id: str, succeed: bool = True) -> Obj:
         """Complete (or fail) the 3-D Secure challenge of a PaymentIntent in `requires_action`."""
-        with self._store.lock:
+        with self._store.transaction():
             intent = self._store.get("payment_intent", payment_intent_id, param="payment_intent")
             payments.authenticate(self._store, intent, succeed=succeed, origin=SYSTEM, base_url=self.url)
             return public(intent)
@@ -176,37 +251,56 @@ class StripeEmulator:
         if reason not in disputes.REASONS:
             reasons = ", ".join(disputes.REASONS)
             raise invalid_request(f"Invalid reason: must be one of {reasons}", param="reason")
-        with self._store.lock:
-            charge_id = charge_or_payment_intent_id
-            target = self._store.find(charge_or_payment_intent_id)
-            if target is not None and target["object"] == "payment_intent":
-                if target["latest_charge"] is None:
-                    raise invalid_request(f"PaymentIntent {target['id']} has no charge to dispute.")
-                charge_id = target["latest_charge"]
-            charge = self._store.get("charge", charge_id, param="charge")
+        with self._store.transaction():
+            charge = self._charge(charge_or_payment_intent_id)
             return public(disputes.open_dispute(self._store, charge, reason, SYSTEM))
 
     def close_dispute(self, dispute_id: str, won: bool) -> Obj:
-        with self._store.lock:
+        with self._store.transaction():
             dispute = self._store.get("dispute", dispute_id, param="dispute")
             disputes.close(self._store, dispute, won=won, origin=SYSTEM)
             return public(dispute)
 
+    def settle_balance_transactions(self, charge_or_payment_intent_id: str | None = None) -> list[Obj]:
+        """Finish asynchronous captures: each pending charge (or just this one, or a PaymentIntent's
+        latest charge) gets its balance transaction and a `charge.updated` event. Returns the charges.
+        """
+        with self._store.transaction():
+            if charge_or_payment_intent_id is None:
+                pending = [
+                    charge for charge in self._store.all("charge") if charges.settlement_pending(charge)
+                ]
+            else:
+                pending = [self._charge(charge_or_payment_intent_id)]
+            for charge in pending:
+                charges.settle(self._store, charge, SYSTEM)
+            return [public(charge) for charge in pending]
+
     def fail_refund(self, refund_id: str) -> Obj:
         """A pending (or succeeded) refund fails; its amount goes back on the charge."""
-        with self._store.lock:
+        with self._store.transaction():
             refund = self._store.get("refund", refund_id, param="refund")
             refunds.fail(self._store, refund, SYSTEM)
             return public(refund)
 
     def succeed_refund(self, refund_id: str) -> Obj:
         """A pending refund settles."""
-        with self._store.lock:
+        with self._store.transaction():
             refund = self._store.get("refund", refund_id, param="refund")
             refunds.settle(self._store, refund, SYSTEM)
             return public(refund)
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _charge(self, charge_or_payment_intent_id: str) -> Obj:
+        """A charge, or a PaymentIntent's latest charge."""
+        charge_id = charge_or_payment_intent_id
+        target = self._store.find(charge_or_payment_intent_id)
+        if target is not None and target["object"] == "payment_intent":
+            if target["latest_charge"] is None:
+                raise invalid_request(f"PaymentIntent {target['id']} has no charge.", param="payment_intent")
+            charge_id = target["latest_charge"]
+        return self._store.get("charge", charge_id, param="charge")
 
     def _all(self, kind: str) -> list[Obj]:
         with self._store.lock:

@@ -43,8 +43,11 @@ EXPANDABLE: dict[str, dict[str, str]] = {
 
 
 def check_paths(result_kind: str, paths: Iterable[str]) -> None:
-    """Reject paths Stripe would reject; `result_kind` is e.g. "charge" or "list:charge"."""
+    """Reject paths Stripe would reject; `result_kind` is e.g. "charge", "list:charge" or
+    "search:payment_intent" (whose `total_count` is expandable: it is only sent when asked for)."""
     for path in paths:
+        if result_kind.startswith("search:") and path == "total_count":
+            continue
         segments = path.split(".")
         if len(segments) > _MAX_DEPTH:
             raise invalid_request(
@@ -55,8 +58,8 @@ def check_paths(result_kind: str, paths: Iterable[str]) -> None:
         for depth, segment in enumerate(segments):
             if kind == _ANY:
                 break
-            if kind.startswith("list:") and segment == "data":
-                kind = kind.removeprefix("list:")
+            if kind.startswith(("list:", "search:")) and segment == "data":
+                kind = kind.partition(":")[2]
                 continue
             target = EXPANDABLE.get(kind, {}).get(segment)
             if target is None:

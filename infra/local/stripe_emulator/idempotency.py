@@ -1,9 +1,15 @@
 """Idempotency keys: the first result for a key is saved and replayed byte for byte.
 
-Results are saved only once an endpoint has started executing, as Stripe documents: failed
-authentication or parameter validation, 429s and 5xx answers are not saved, so a retry runs again.
-Callers hold the store lock around lookup-execute-save, which is what keeps two concurrent requests
-with the same key from both executing.
+As Stripe documents for API v1: "Stripe saves the status code and body of the first request made
+with a given idempotency key after endpoint execution begins. Retries with the same key return the
+saved response, including 500 errors." So every answer an endpoint produced once it started running
+is saved, whatever its status (200, a 402 decline, a 400 from the handler, a 500). Nothing is saved
+for requests rejected before that: failed authentication, parameter validation, an unknown URL,
+429s, injected faults that happen before executing, and a request that collides with one still in
+flight for the same key, which gets Stripe's 409 `idempotency_key_in_use`.
+
+Keys are forgotten only on request (`forget`), standing in for Stripe pruning keys "after they're at
+least 24 hours old"; a key reused after that executes again.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from .errors import ApiError
+from .errors import ApiError, invalid_request
 
 MAX_KEY_LENGTH = 255
 
@@ -25,23 +31,27 @@ class SavedResponse:
     request_id: str
 
 
-def is_saved_status(status: int) -> bool:
-    return status != 429 and status < 500
-
-
 class IdempotencyCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._saved: dict[tuple[str, str], SavedResponse] = {}
+        self._in_flight: set[tuple[str, str]] = set()
 
-    def lookup(self, api_key: str, key: str, endpoint: str, params: str) -> SavedResponse | None:
-        """The saved response to replay, or None to execute; raises for a key reused differently."""
+    def begin(self, api_key: str, key: str, endpoint: str, params: str) -> SavedResponse | None:
+        """The saved response to replay, or None after claiming the key for this request.
+
+        Raises for a key reused with another endpoint or other parameters (400) and for a key that
+        another request is still executing with (409). A claimed key must be released with end().
+        """
         if len(key) > MAX_KEY_LENGTH:
             raise _error(f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters long.")
         with self._lock:
             saved = self._saved.get((api_key, key))
-        if saved is None:
-            return None
+            if saved is None:
+                if (api_key, key) in self._in_flight:
+                    raise _in_use(key)
+                self._in_flight.add((api_key, key))
+                return None
         if saved.endpoint != endpoint:
             raise _error(
                 "Keys for idempotent requests can only be used for the same endpoint they were first "
@@ -55,9 +65,20 @@ class IdempotencyCache:
             )
         return saved
 
-    def save(self, api_key: str, key: str, response: SavedResponse) -> None:
+    def end(self, api_key: str, key: str, response: SavedResponse | None) -> None:
+        """Release a claimed key, saving the endpoint's response (None: it never started)."""
         with self._lock:
-            self._saved[(api_key, key)] = response
+            if response is not None:
+                self._saved[(api_key, key)] = response
+            self._in_flight.discard((api_key, key))
+
+    def forget(self, prefix: str = "") -> int:
+        """Drop saved keys (those starting with `prefix`), as Stripe prunes keys after 24 hours."""
+        with self._lock:
+            doomed = [entry for entry in self._saved if entry[1].startswith(prefix)]
+            for entry in doomed:
+                del self._saved[entry]
+            return len(doomed)
 
     def clear(self) -> None:
         with self._lock:
@@ -66,3 +87,13 @@ class IdempotencyCache:
 
 def _error(message: str) -> ApiError:
     return ApiError(400, "idempotency_error", message)
+
+
+def _in_use(key: str) -> ApiError:
+    return invalid_request(
+        "There is currently another in-progress request using this Idempotent Key (that probably means "
+        f"you submitted twice, and the other request is still going through): {key}. Please try again "
+        "later.",
+        code="idempotency_key_in_use",
+        status=409,
+    )

@@ -1,19 +1,23 @@
 """In-memory state: every object by id, in creation order, plus the event log.
 
-One re-entrant lock guards all of it. API requests run entirely under the lock, which makes every
-state transition atomic and gives idempotency keys their "never executes twice" guarantee for free;
-the emulator is a test double, so throughput is not a concern. Webhook delivery happens outside it.
+One re-entrant lock guards all of it. API requests run entirely inside `transaction()`, which makes
+every state transition atomic; the emulator is a test double, so throughput is not a concern.
+Webhook delivery happens outside it: a transaction's events are handed over when it ends.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import resource_missing
 from .ids import new_id, now
 from .model import Obj, Origin, public
+from .search import SearchIndex
 
 # Any fixed string will do; this is the version the pinned SDK speaks.
 API_VERSION = "2026-10-28.endive"
@@ -38,19 +42,54 @@ class EventSink(Protocol):
 
     def publish(self, event: Obj) -> None: ...
 
+    def batch(self) -> AbstractContextManager[None]: ...
+
+
+@dataclass
+class Settings:
+    """Behaviour switches the control API can flip at run time."""
+
+    # Every captured charge gets its balance transaction only when settled (as automatic_async
+    # captures always do), instead of at capture.
+    async_balance_transactions: bool = False
+
+
+# Object types the Search API serves.
+SEARCHABLE = ("payment_intent",)
+
 
 class Store:
-    def __init__(self, sink: EventSink) -> None:
+    def __init__(self, sink: EventSink, settings: Settings | None = None) -> None:
         self.lock = threading.RLock()
+        self.settings = settings or Settings()
+        self.search_index = SearchIndex()
         self._sink = sink
         self._objects: dict[str, Obj] = {}
         self._sequence: dict[str, int] = {}
         self._counter = itertools.count()
+        self._depth = 0
 
     def reset(self) -> None:
         with self.lock:
             self._objects.clear()
             self._sequence.clear()
+            self.search_index.clear()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock for one request or control action; its events are queued when it ends.
+
+        On the way out the search index notes what changed (only when a search lag is set).
+        """
+        with self.lock, self._sink.batch():
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    for kind in SEARCHABLE:
+                        self.search_index.observe(self.all(kind))
 
     def create(self, kind: str, fields: Obj) -> Obj:
         """Store a new object; keys are sorted after `id` and `object`, as Stripe prints them."""

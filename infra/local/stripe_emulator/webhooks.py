@@ -1,22 +1,32 @@
 """Webhook delivery: every event POSTed, signed as Stripe signs, to every configured endpoint.
 
-Each endpoint has its own worker thread and FIFO queue, so events reach an endpoint in creation
-order and a slow or failing endpoint delays only itself. A failed attempt (non-2xx or connection
-error) is retried after each of `retry_delays`, then given up. API requests only enqueue.
+Each endpoint has its own worker thread and queue, so a slow or failing endpoint delays only
+itself. A failed attempt (non-2xx or connection error) is retried after each of `retry_delays`,
+then given up. API requests only enqueue.
+
+Events are handed over in batches: everything one API request (or control action) emits is queued
+at once when it finishes, the way Stripe sends events once a change is committed. By default an
+endpoint receives its events in creation order. Chaos mode (`WebhookChaos`) drops that promise, as
+Stripe does not make it: per endpoint and from a seeded generator, each delivery waits a random
+delay, some are sent twice, and with `reorder` a batch goes out shuffled. The random draws are made
+per delivery in publication order, so a seed gives the same shuffle for the same events.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
+import itertools
 import logging
+import random
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .model import Obj
@@ -46,10 +56,75 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 
 
 @dataclass(frozen=True)
+class WebhookChaos:
+    """Out-of-order, duplicated and delayed delivery, reproducible from `seed`.
+
+    `duplicates` is the probability (0 to 1) that a delivery is sent a second time; every delivery
+    (duplicates included) waits a random delay of up to `max_delay_ms` before it is sent; `reorder`
+    shuffles the deliveries of a batch and lets the delays overtake each other across batches.
+    """
+
+    seed: int
+    duplicates: float = 0.3
+    max_delay_ms: int = 200
+    reorder: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError("seed must be an integer")
+        if not 0.0 <= self.duplicates <= 1.0:
+            raise ValueError("duplicates must be a probability between 0 and 1")
+        if isinstance(self.max_delay_ms, bool) or not isinstance(self.max_delay_ms, int):
+            raise ValueError("max_delay_ms must be an integer")
+        if not 0 <= self.max_delay_ms <= 60_000:
+            raise ValueError("max_delay_ms must be between 0 and 60000")
+
+    def describe(self) -> Obj:
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, spec: str) -> WebhookChaos:
+        """`7` or `seed=7,duplicates=0.3,max_delay_ms=200,reorder=true` (the CLI / env var form)."""
+        spec = spec.strip()
+        if spec.lstrip("-").isdigit():
+            return cls(seed=int(spec))
+        values: dict[str, str] = {}
+        for part in filter(None, (item.strip() for item in spec.split(","))):
+            name, separator, value = part.partition("=")
+            if not separator:
+                raise ValueError(f"expected name=value, got {part!r}")
+            values[name.strip()] = value.strip()
+        unknown = set(values) - {"seed", "duplicates", "max_delay_ms", "reorder"}
+        if unknown:
+            raise ValueError(f"unknown webhook chaos setting(s): {', '.join(sorted(unknown))}")
+        if "seed" not in values:
+            raise ValueError("webhook chaos needs a seed")
+        reorder = values.get("reorder", "true").lower()
+        if reorder not in ("true", "false"):
+            raise ValueError("reorder must be true or false")
+        try:
+            return cls(
+                seed=int(values["seed"]),
+                duplicates=float(values.get("duplicates", cls.duplicates)),
+                max_delay_ms=int(values.get("max_delay_ms", cls.max_delay_ms)),
+                reorder=reorder == "true",
+            )
+        except ValueError as error:
+            raise ValueError(f"invalid webhook chaos setting: {error}") from error
+
+
+@dataclass(frozen=True)
 class _Delivery:
     event_id: str
     event_type: str
     payload: bytes
+
+
+@dataclass(order=True)
+class _Scheduled:
+    due: float  # time.monotonic() at which the delivery may be sent
+    rank: float  # tie-break: publication order, or a random key when reordering
+    delivery: _Delivery = field(compare=False)
 
 
 class _Outstanding:
@@ -74,35 +149,83 @@ class _EndpointWorker:
         self,
         url: str,
         secret: str,
+        *,
+        index: int,
         retry_delays: Sequence[float],
         outstanding: _Outstanding,
         on_delivered: Callable[[str], None],
     ) -> None:
         self.url = url
         self._secret = secret
+        self._index = index  # position among the endpoints: part of the chaos seed
         self._retry_delays = tuple(retry_delays)
         self._outstanding = outstanding
         self._on_delivered = on_delivered
-        self._queue: deque[_Delivery] = deque()
+        self._queue: list[_Scheduled] = []  # a heap by (due, rank)
+        self._sequence = itertools.count()
         self._wakeup = threading.Condition()
         self._stopping = False
         self._generation = 0  # bumped by clear() to abandon the delivery in flight
+        self._delivered: set[str] = set()  # event ids already acknowledged (duplicates count once)
+        self._chaos: WebhookChaos | None = None
+        self._random = random.Random()
+        self._last_due = 0.0
         self._thread = threading.Thread(target=self._run, name=f"stripe-webhooks {url}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def enqueue(self, delivery: _Delivery) -> None:
+    @property
+    def chaos(self) -> WebhookChaos | None:
+        return self._chaos
+
+    def set_chaos(self, chaos: WebhookChaos | None) -> None:
         with self._wakeup:
-            self._queue.append(delivery)
-            self._outstanding.add(1)
+            self._chaos = chaos
+            self._reseed()
+
+    def _reseed(self) -> None:
+        seed = self._chaos.seed if self._chaos else 0
+        self._random = random.Random(f"stripe-emulator-webhook-chaos:{seed}:{self._index}")
+        self._last_due = 0.0
+
+    def enqueue(self, deliveries: Sequence[_Delivery]) -> None:
+        """Queue one batch (what one request emitted), applying chaos if it is on."""
+        now = time.monotonic()
+        scheduled: list[_Scheduled] = []
+        with self._wakeup:
+            for delivery in deliveries:
+                scheduled.extend(self._schedule(delivery, now))
+            for item in scheduled:
+                heapq.heappush(self._queue, item)
+            self._outstanding.add(len(scheduled))
             self._wakeup.notify()
+
+    def _schedule(self, delivery: _Delivery, now: float) -> list[_Scheduled]:
+        chaos = self._chaos
+        if chaos is None:
+            return [_Scheduled(0.0, next(self._sequence), delivery)]
+        # Always five draws per delivery, so the stream only depends on the events.
+        rank, delay, copy, copy_rank, copy_delay = (self._random.random() for _ in range(5))
+        spread = chaos.max_delay_ms / 1000
+        copies = [(rank, delay)] + ([(copy_rank, copy_delay)] if copy < chaos.duplicates else [])
+        scheduled = []
+        for key, fraction in copies:
+            due = now + fraction * spread
+            if chaos.reorder:
+                scheduled.append(_Scheduled(due, key, delivery))
+            else:
+                self._last_due = due = max(due, self._last_due)
+                scheduled.append(_Scheduled(due, next(self._sequence), delivery))
+        return scheduled
 
     def clear(self) -> None:
         with self._wakeup:
             self._outstanding.add(-len(self._queue))
             self._queue.clear()
+            self._delivered.clear()
             self._generation += 1
+            self._reseed()
             self._wakeup.notify()
 
     def stop(self) -> None:
@@ -118,9 +241,13 @@ class _EndpointWorker:
                 self._wakeup.wait_for(lambda: self._queue or self._stopping)
                 if self._stopping:
                     return
-                delivery, generation = self._queue.popleft(), self._generation
+                wait = self._queue[0].due - time.monotonic()
+                if wait > 0:  # not due yet; an earlier one may be queued meanwhile
+                    self._wakeup.wait(wait)
+                    continue
+                item, generation = heapq.heappop(self._queue), self._generation
             try:
-                self._deliver(delivery, generation)
+                self._deliver(item.delivery, generation)
             finally:
                 self._outstanding.add(-1)
 
@@ -130,7 +257,7 @@ class _EndpointWorker:
             if delay and self._interrupted_during(delay, generation):
                 return
             if self._attempt(delivery, attempt):
-                self._on_delivered(delivery.event_id)
+                self._acknowledged(delivery.event_id, generation)
                 return
         log.warning(
             "webhook %s %s -> %s: giving up after %d attempts",
@@ -139,6 +266,13 @@ class _EndpointWorker:
             self.url,
             len(delays),
         )
+
+    def _acknowledged(self, event_id: str, generation: int) -> None:
+        with self._wakeup:
+            if generation != self._generation or event_id in self._delivered:
+                return
+            self._delivered.add(event_id)
+        self._on_delivered(event_id)
 
     def _interrupted_during(self, delay: float, generation: int) -> bool:
         """Sleep before a retry; cut short (True) by stop() or clear()."""
@@ -177,15 +311,23 @@ class _EndpointWorker:
 
 
 class WebhookDispatcher:
-    """The emulator's EventSink: fans events out to endpoint workers."""
+    """The emulator's EventSink: collects each request's events and fans them out to the workers."""
 
-    def __init__(self, retry_delays: Sequence[float], on_delivered: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        retry_delays: Sequence[float],
+        on_delivered: Callable[[str], None],
+        chaos: WebhookChaos | None = None,
+    ) -> None:
         self._retry_delays = tuple(retry_delays)
         self._on_delivered = on_delivered
         self._outstanding = _Outstanding()
         self._workers: list[_EndpointWorker] = []
         self._lock = threading.Lock()
         self._running = False  # events published before start() wait in the queues
+        self._chaos = chaos  # for endpoints without a setting of their own
+        self._batch_depth = 0
+        self._batch: list[_Delivery] = []
 
     def start(self) -> None:
         with self._lock:
@@ -194,8 +336,16 @@ class WebhookDispatcher:
                 worker.start()
 
     def add_endpoint(self, url: str, secret: str) -> None:
-        worker = _EndpointWorker(url, secret, self._retry_delays, self._outstanding, self._on_delivered)
         with self._lock:
+            worker = _EndpointWorker(
+                url,
+                secret,
+                index=len(self._workers),
+                retry_delays=self._retry_delays,
+                outstanding=self._outstanding,
+                on_delivered=self._on_delivered,
+            )
+            worker.set_chaos(self._chaos)
             self._workers.append(worker)
             if self._running:
                 worker.start()
@@ -204,11 +354,53 @@ class WebhookDispatcher:
         with self._lock:
             return len(self._workers)
 
+    def set_chaos(self, chaos: WebhookChaos | None, url: str | None = None) -> None:
+        """Turn chaos on (or off with None) for one endpoint URL, or for all present and future ones."""
+        with self._lock:
+            targets = [worker for worker in self._workers if url is None or worker.url == url]
+            if url is None:
+                self._chaos = chaos
+            elif not targets:
+                raise ValueError(f"no webhook endpoint with the URL {url}")
+        for worker in targets:
+            worker.set_chaos(chaos)
+
+    def chaos(self) -> list[Obj]:
+        with self._lock:
+            workers = list(self._workers)
+        return [
+            {"url": worker.url, "chaos": worker.chaos.describe() if worker.chaos else None}
+            for worker in workers
+        ]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold back what is published inside (one request) and queue it as one batch at the end.
+
+        Entered and left only under the store lock, so one thread at a time uses the counter.
+        """
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                deliveries, self._batch = self._batch, []
+                self._fan_out(deliveries)
+
     def publish(self, event: Obj) -> None:
         delivery = _Delivery(event["id"], event["type"], encode_json(event))
+        if self._batch_depth:
+            self._batch.append(delivery)
+        else:
+            self._fan_out([delivery])
+
+    def _fan_out(self, deliveries: list[_Delivery]) -> None:
+        if not deliveries:
+            return
         with self._lock:
             for worker in self._workers:
-                worker.enqueue(delivery)
+                worker.enqueue(deliveries)
 
     def wait_idle(self, timeout: float) -> bool:
         return self._outstanding.wait_idle(timeout)

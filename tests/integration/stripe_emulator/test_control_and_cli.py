@@ -117,3 +117,12 @@ def test_cli_requires_a_secret_with_a_webhook_url() -> None:
 
     assert process.returncode == 2
     assert "--webhook-secret" in stderr
+
+
+def test_cli_help_lists_every_option() -> None:
+    process = _cli("--help")
+    stdout, _ = process.communicate(timeout=10)
+
+    assert process.returncode == 0
+    for option in ("--webhook-url", "--webhook-chaos", "--async-balance-transactions", "--search-lag"):
+        assert option in stdout

@@ -75,6 +75,7 @@ def test_expand_dotted_paths(client: stripe.StripeClient) -> None:
     intent = pay(
         client,
         customer=customer.id,
+        capture_method="automatic",  # automatic_async has no balance transaction yet
         expand=["latest_charge.balance_transaction", "payment_method", "customer"],
     )
 

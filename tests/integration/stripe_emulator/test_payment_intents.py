@@ -29,6 +29,7 @@ def test_automatic_payment_succeeds_with_a_captured_charge_and_fees(
     client: stripe.StripeClient, emu: StripeEmulator
 ) -> None:
     intent = pay(client, metadata={"order_id": "o-1"}, description="Order o-1")
+    emu.settle_balance_transactions(intent.id)  # the default capture_method is automatic_async
 
     charge = client.v1.charges.retrieve(str(intent.latest_charge))
     transaction = client.v1.balance_transactions.retrieve(str(charge.balance_transaction))
@@ -63,7 +64,12 @@ def test_automatic_payment_succeeds_with_a_captured_charge_and_fees(
     )
     assert transaction.source == charge.id
     assert transaction.status == "available"
-    assert _types(emu) == ["payment_intent.created", "charge.succeeded", "payment_intent.succeeded"]
+    assert _types(emu) == [
+        "payment_intent.created",
+        "charge.succeeded",
+        "payment_intent.succeeded",
+        "charge.updated",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,18 @@
-"""Charges: the payment attempts behind a PaymentIntent, and their money movements."""
+"""Charges: the payment attempts behind a PaymentIntent, and their money movements.
+
+A captured charge gets its balance transaction either at capture or, asynchronously, only when it
+settles: always for `capture_method=automatic_async` (Stripe: "the balance_transaction is null" on
+the API response, `charge.succeeded` and `payment_intent.succeeded`; "listen for the charge.updated
+event to know when the balance transaction becomes available"), and for every capture while the
+`async_balance_transactions` setting is on. `settle()` is that later moment.
+"""
 
 from __future__ import annotations
 
 import copy
 
 from ..cards import Decline
+from ..errors import invalid_request
 from ..model import Obj, Origin, apply, merge_metadata
 from ..money import card_fee
 from ..params import Metadata, String
@@ -102,8 +110,8 @@ def _create(
     )
 
 
-def _settlement(store: Store, charge: Obj, amount: int) -> Obj:
-    """The changes capturing `amount` makes; the uncaptured rest is released (counted as refunded)."""
+def _transaction(store: Store, charge: Obj) -> str:
+    amount = charge["amount_captured"]
     transaction = balance.record(
         store,
         amount=amount,
@@ -114,20 +122,36 @@ def _settlement(store: Store, charge: Obj, amount: int) -> Obj:
         description=charge["description"],
         fee=card_fee(amount, charge["currency"]),
     )
-    return {
+    return str(transaction["id"])
+
+
+def _settlement(store: Store, charge: Obj, amount: int, *, asynchronous: bool) -> Obj:
+    """The changes capturing `amount` makes; the uncaptured rest is released (counted as refunded)."""
+    changes: Obj = {
         "amount_captured": amount,
         "amount_refunded": charge["amount"] - amount,
-        "balance_transaction": transaction["id"],
         "captured": True,
     }
+    if asynchronous:
+        changes["_settlement_pending"] = True
+    else:
+        changes["balance_transaction"] = _transaction(store, {**charge, **changes})
+    return changes
 
 
 def record_success(
-    store: Store, intent: Obj, payment_method: Obj, origin: Origin, *, capture: bool, authenticated: bool
+    store: Store,
+    intent: Obj,
+    payment_method: Obj,
+    origin: Origin,
+    *,
+    capture: bool,
+    authenticated: bool,
+    asynchronous: bool = False,
 ) -> Obj:
     charge = _create(store, intent, payment_method, decline=None, authenticated=authenticated)
     if capture:
-        charge.update(_settlement(store, charge, charge["amount"]))
+        charge.update(_settlement(store, charge, charge["amount"], asynchronous=asynchronous))
     store.emit("charge.succeeded", charge, origin)
     return charge
 
@@ -140,9 +164,24 @@ def record_failure(
     return charge
 
 
-def capture(store: Store, charge: Obj, amount: int, origin: Origin) -> None:
-    previous = apply(charge, _settlement(store, charge, amount))
+def capture(store: Store, charge: Obj, amount: int, origin: Origin, *, asynchronous: bool = False) -> None:
+    previous = apply(charge, _settlement(store, charge, amount, asynchronous=asynchronous))
     store.emit("charge.captured", charge, origin, previous)
+
+
+def settlement_pending(charge: Obj) -> bool:
+    return bool(charge.get("_settlement_pending"))
+
+
+def settle(store: Store, charge: Obj, origin: Origin) -> None:
+    """The asynchronous capture completes: the balance transaction appears (`charge.updated`)."""
+    if not settlement_pending(charge):
+        raise invalid_request(
+            f"Charge {charge['id']} has no pending balance transaction to settle.", param="charge"
+        )
+    transaction = _transaction(store, charge)
+    previous = apply(charge, {"_settlement_pending": False, "balance_transaction": transaction})
+    store.emit("charge.updated", charge, origin, previous)
 
 
 def release(store: Store, charge: Obj, origin: Origin) -> None:

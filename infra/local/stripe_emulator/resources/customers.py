@@ -45,6 +45,7 @@ def _create(call: Call) -> Obj:
             call.store, params["payment_method"], param="payment_method"
         )
         payment_methods.check_usable(payment_method, None)
+        payment_methods.check_attachable(payment_method)  # fails before the customer exists
     customer = call.store.create(
         "customer",
         {

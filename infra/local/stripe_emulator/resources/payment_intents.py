@@ -8,6 +8,7 @@ from ..model import Obj, merge_metadata
 from ..money import check_charge_amount, check_currency
 from ..params import Boolean, Hash, Integer, ListOf, Metadata, Spec, String
 from ..routing import Call, Route, endpoint, list_endpoint
+from ..search import parse_query, search_result
 from . import payments
 
 _CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -222,6 +223,8 @@ def _update(call: Call) -> Obj:
     payment_method = _payment_method_id(call, changes.get("customer", intent["customer"]))
     if payment_method is not None:
         changes.update({"payment_method": payment_method, "status": "requires_confirmation"})
+    # Stripe: last_payment_error "will be cleared if the PaymentIntent is later updated for any reason".
+    changes["last_payment_error"] = None
     intent.update(changes)  # PaymentIntents have no `*.updated` event
     return intent
 
@@ -233,6 +236,13 @@ def _confirm_endpoint(call: Call) -> Obj:
     if payment_method is not None:
         intent["payment_method"] = payment_method
     return _confirm(call, intent)
+
+
+def _search(call: Call) -> Obj:
+    """`GET /v1/payment_intents/search`: eventually consistent, see `search.SearchIndex`."""
+    query = parse_query(call.params["query"], "payment_intent")
+    candidates = call.store.search_index.searchable(call.store.all("payment_intent"))
+    return search_result(candidates, query, call.params, call.url)
 
 
 def _capture(call: Call) -> Obj:
@@ -253,6 +263,17 @@ _BASE = "/v1/payment_intents"
 ROUTES: list[Route] = [
     endpoint("POST", _BASE, _create, "payment_intent", _CREATE_FIELDS),
     list_endpoint(_BASE, "payment_intent", {"customer": String()}),
+    endpoint(
+        "GET",
+        f"{_BASE}/search",
+        _search,
+        "search:payment_intent",
+        {
+            "limit": Integer(minimum=1, maximum=100),
+            "page": String(),
+            "query": String(required=True),
+        },
+    ),
     endpoint("GET", f"{_BASE}/{{intent}}", _retrieve, "payment_intent", {"client_secret": String()}),
     endpoint("POST", f"{_BASE}/{{intent}}", _update, "payment_intent", _UPDATE_FIELDS),
     endpoint("POST", f"{_BASE}/{{intent}}/confirm", _confirm_endpoint, "payment_intent", _CONFIRM_FIELDS),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cards import CATALOG, TestCard, card_hash
-from ..errors import invalid_request, resource_missing
+from ..errors import ApiError, invalid_request, resource_missing
 from ..model import Obj, Origin, apply, merge_metadata
 from ..params import Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint, list_matching
@@ -62,6 +62,23 @@ def check_usable(payment_method: Obj, customer_id: str | None) -> None:
         raise invalid_request(_REUSE_MESSAGE, param="payment_method")
 
 
+def check_attachable(payment_method: Obj) -> None:
+    """Stripe validates a card when it is attached: the declining test cards fail right there.
+
+    A 402 card error like a charge's, but with no charge or PaymentIntent behind it.
+    """
+    decline = test_card(payment_method).attach_error()
+    if decline is not None:
+        raise ApiError(
+            402,
+            "card_error",
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            param=decline.param,
+        )
+
+
 def attach(store: Store, payment_method: Obj, customer: Obj, origin: Origin) -> None:
     if payment_method["customer"] == customer["id"]:
         return
@@ -72,6 +89,7 @@ def attach(store: Store, payment_method: Obj, customer: Obj, origin: Origin) -> 
         )
     if payment_method["_consumed"]:
         raise invalid_request(_REUSE_MESSAGE, param="payment_method")
+    check_attachable(payment_method)
     payment_method["customer"] = customer["id"]
     store.emit("payment_method.attached", payment_method, origin)
 

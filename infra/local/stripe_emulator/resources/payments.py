@@ -59,6 +59,9 @@ def confirm(store: Store, intent: Obj, origin: Origin, base_url: str) -> ApiErro
         )
     payment_method = store.get("payment_method", intent["payment_method"], param="payment_method")
     payment_methods.check_usable(payment_method, intent["customer"])
+    # "The payment error encountered in the previous PaymentIntent confirmation": a new attempt
+    # starts without one (and sets it again if it fails too).
+    intent["last_payment_error"] = None
     return _attempt(store, intent, payment_method, origin, base_url)
 
 
@@ -96,7 +99,7 @@ def capture(store: Store, intent: Obj, amount: int | None, origin: Origin) -> No
             extra={"payment_intent": public(intent)},
         )
     charge = store.get("charge", intent["latest_charge"], param="charge")
-    charges.capture(store, charge, amount, origin)
+    charges.capture(store, charge, amount, origin, asynchronous=store.settings.async_balance_transactions)
     intent.update({"amount_capturable": 0, "amount_received": amount, "status": "succeeded"})
     store.emit("payment_intent.succeeded", intent, origin)
     disputes.open_if_card_disputes(store, charge)
@@ -139,8 +142,15 @@ def _attempt(
 
 def _succeed(store: Store, intent: Obj, payment_method: Obj, origin: Origin, *, authenticated: bool) -> None:
     manual = intent["capture_method"] == "manual"
+    asynchronous = intent["capture_method"] == "automatic_async" or store.settings.async_balance_transactions
     charge = charges.record_success(
-        store, intent, payment_method, origin, capture=not manual, authenticated=authenticated
+        store,
+        intent,
+        payment_method,
+        origin,
+        capture=not manual,
+        authenticated=authenticated,
+        asynchronous=asynchronous,
     )
     if intent["setup_future_usage"] and intent["customer"] and payment_method["customer"] is None:
         customer = store.get("customer", intent["customer"], param="customer")
