@@ -155,6 +155,10 @@ MINIMUM: dict[str, list[Need]] = {
     ],
     "accounting": [Need("dynamodb:PutItem", 1, "the journal entry, conditional on the source event id")],
     "outbox_relay": [Need("dynamodb:Query", 4, "the sparse outbox index, one query per shard (4 shards)")],
+    "janitor": [
+        Need("dynamodb:Query", 1, "payments still pending past the threshold (by_status index)"),
+        Need("dynamodb:Query", 1, "refunds still waiting for Stripe past the threshold (by_status index)"),
+    ],
 }
 
 

@@ -316,6 +316,14 @@ def outbox_relay(world: World) -> Iterator[dict[str, Any]]:
         yield scheduled_event(fn)
 
 
+def janitor(world: World) -> Iterator[dict[str, Any]]:
+    # The steady state: every request settled what it started, nothing is left in flight.
+    world.pay()
+    fn = catalog.function("janitor")
+    while True:
+        yield scheduled_event(fn)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "process_payment": process_payment,
     "list_payments": list_payments,
@@ -334,4 +342,5 @@ SCENARIOS: dict[str, Scenario] = {
     "disputes": disputes,
     "accounting": accounting,
     "outbox_relay": outbox_relay,
+    "janitor": janitor,
 }

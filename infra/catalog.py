@@ -159,7 +159,9 @@ class Function:
     schedule_minutes: int | None = None
     tables: dict[Table, Access] = field(default_factory=dict)
     secrets: tuple[Secret, ...] = ()
-    publishes: bool = False  # events:PutEvents on the payments bus
+    # The one `source` the function may put on the payments bus (IAM events:source), None: it puts none.
+    # Subscribers act on `source`, so only the webhook may put `stripe`.
+    publishes: str | None = None
     memory_mb: int = 512
     timeout_s: int = 15
     # SnapStart: init (imports, clients, tracer) runs before the snapshot, not on a customer's request.
@@ -188,6 +190,8 @@ STRIPE_PAYMENT_INTENT_EVENTS = (
     "payment_intent.requires_action",
     "payment_intent.canceled",
     "payment_intent.amount_capturable_updated",
+    # Asynchronous balance transactions: the charge's fee arrives after the payment succeeded.
+    "charge.updated",
 )
 STRIPE_REFUND_EVENTS = (  # the refund.* events carry the refund; a charge lists its refunds if expanded
     "refund.created",
@@ -208,6 +212,7 @@ STRIPE_DISPUTE_EVENTS = (
 LEDGER_EVENTS = (
     "PaymentProcessed",
     "PaymentCaptured",
+    "PaymentFeeRecorded",
     "RefundIssued",
     "RefundFailed",
     "ChargebackReceived",
@@ -222,7 +227,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/payments"),
         tables={**_API_WRITE, PAYMENT_METHODS: Access.READ},
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         memory_mb=1024,
         timeout_s=29,
         snapstart=True,
@@ -248,7 +253,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/payments/{payment_id}/capture", admin_only=True),
         tables=_API_WRITE,
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=29,
         snapstart=True,
     ),
@@ -258,7 +263,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/payments/{payment_id}/cancel"),
         tables=_API_WRITE,
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=29,
         snapstart=True,
     ),
@@ -268,7 +273,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/payments/{payment_id}/refunds", admin_only=True),
         tables=_API_WRITE,
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=29,
         snapstart=True,
     ),
@@ -285,7 +290,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/payment-methods"),
         tables={PAYMENT_METHODS: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE},
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=29,
         snapstart=True,
     ),
@@ -310,7 +315,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("DELETE", "/payment-methods/{payment_method_id}"),
         tables={PAYMENT_METHODS: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE},
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=29,
         snapstart=True,
     ),
@@ -320,7 +325,7 @@ FUNCTIONS: tuple[Function, ...] = (
         route=Route("POST", "/webhooks/stripe", authorizer=False),
         tables={IDEMPOTENCY: Access.READ_WRITE},
         secrets=(STRIPE_WEBHOOK_SECRETS,),
-        publishes=True,
+        publishes=STRIPE_EVENT_SOURCE,
         memory_mb=512,
         timeout_s=10,
         snapstart=True,
@@ -332,7 +337,7 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={PAYMENTS: Access.READ_WRITE},
         # Reads Stripe: the fee of a charge a webhook names by id, the whole of a slimmed event.
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
     ),
     Function(
         "refunds",
@@ -341,7 +346,7 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={PAYMENTS: Access.READ_WRITE},
         # A refund made in the dashboard names only its PaymentIntent, whose metadata has our payment id.
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
     ),
     Function(
         "disputes",
@@ -350,7 +355,7 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={PAYMENTS: Access.READ_WRITE},
         # Reads Stripe: the disputed PaymentIntent's metadata (our payment id), slimmed events.
         secrets=_STRIPE,
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
     ),
     Function(
         "accounting",
@@ -363,8 +368,17 @@ FUNCTIONS: tuple[Function, ...] = (
         "Republish domain events left unpublished after their commit",
         schedule_minutes=1,
         tables={PAYMENTS: Access.READ_WRITE},
-        publishes=True,
+        publishes=DOMAIN_EVENT_SOURCE,
         timeout_s=60,
+    ),
+    Function(
+        "janitor",
+        "Settle payments and refunds left waiting for Stripe (adopt, release or complete them)",
+        schedule_minutes=5,
+        tables={PAYMENTS: Access.READ_WRITE},
+        secrets=_STRIPE,
+        publishes=DOMAIN_EVENT_SOURCE,
+        timeout_s=120,
     ),
 )
 

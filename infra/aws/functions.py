@@ -80,8 +80,15 @@ def policy_statements(spec: catalog.Function, resources: Resources, region: str)
             )
         )
     if spec.publishes:
+        # Subscribers act on `source`, so a role may put only its own. StringEquals, not ForAllValues:
+        # EventBridge authorizes each entry on its one Source (a refused entry fails alone, with
+        # NotAuthorizedForSourceException), and an entry without a Source fails the condition.
         statements.append(
-            iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn])
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[resources.bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": spec.publishes}},
+            )
         )
     return statements
 

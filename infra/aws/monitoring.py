@@ -26,6 +26,16 @@ from infra.aws.naming import construct_id
 
 FIVE_MINUTES = Duration.minutes(5)
 BUSINESS_COUNTS = ("PaymentsSucceeded", "PaymentsFailed", "RefundsIssued", "DisputesOpened")
+# Where our books and Stripe may disagree: each counts what should never happen, so any value above 0
+# in 5 minutes alarms. No data is normal (JanitorUnsettled reports 0 each run, the others only on a hit).
+MONEY_MISMATCHES: dict[str, str] = {
+    "StrayCharges": (
+        "Stripe holds a charge or authorization for one of our payments that our books do not: a second "
+        "PaymentIntent for a payment, or a success after we recorded it failed or canceled."
+    ),
+    "JanitorUnsettled": "The janitor could not settle payments or refunds from Stripe's state.",
+    "StripeMoneyFieldMissing": "A Stripe answer lacked a money field (amount_received, amount, ...).",
+}
 
 
 def service_metric(name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
@@ -114,6 +124,14 @@ class Monitoring(Construct):
             threshold=config.alarm_webhook_signature_failures_per_5min,
             description="Webhook requests failed signature checks: a new secret not yet stored, or probing.",
         )
+        for metric, description in MONEY_MISMATCHES.items():
+            self._alarm(
+                metric,
+                service_metric(metric),
+                threshold=0,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description=description,
+            )
         self.dashboard = self._dashboard(api)
 
     def _alarm(
@@ -124,6 +142,9 @@ class Monitoring(Construct):
         threshold: float,
         description: str,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -133,7 +154,7 @@ class Monitoring(Construct):
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            comparison_operator=comparison,
             treat_missing_data=missing,
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.topic))

@@ -44,6 +44,7 @@ PAYMENTS = {  # which sample payment each PaymentIntent belongs to
     "refund_fails": "pay_samplerefundfails000000",
     "dispute_lost": "pay_sampledisputelost000000",
     "dispute_won": "pay_sampledisputewon0000000",
+    "async_fee": "pay_sampleasyncfee000000000",
 }
 AMOUNT = 2599
 
@@ -107,6 +108,8 @@ def capture_stripe_events() -> list[dict[str, Any]]:
         emulator.close_dispute(lost["id"], won=False)
         won = emulator.create_dispute(pay("dispute_won").id)
         emulator.close_dispute(won["id"], won=True)
+        # Asynchronous balance transactions: the fee comes later, in charge.updated.
+        emulator.settle_balance_transactions(pay("async_fee", capture_method="automatic_async").id)
         return sanitize(emulator.events())
 
 
@@ -183,7 +186,7 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from payments.adapters.stripe.gateway import intent_snapshot
     from payments.application.disputes import DisputeObject
     from payments.domain.dispute import apply_dispute
-    from payments.domain.events import DomainEvent, PaymentMethodData
+    from payments.domain.events import DomainEvent
     from payments.domain.payment import Change, Payment, PaymentStatus
 
     def payment(flow: str, capture: str = "automatic") -> Payment:
@@ -219,9 +222,20 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     found["PaymentInitiated"] = DomainEvent.about(start, "PaymentInitiated", AT)
     paid = apply(start, intent("paid", "payment_intent.succeeded"), fee)
     found["PaymentProcessed"] = paid.event
-    found["PaymentFailed"] = apply(
-        payment("declined"), intent("declined", "payment_intent.payment_failed")
-    ).event
+    # Asynchronous balance transactions: the charge is booked without a fee, which comes later.
+    unfeed = apply(start, intent("paid", "payment_intent.succeeded"), None).payment
+    late_fee = unfeed.record_fee(
+        dataclasses.replace(intent_snapshot(intent("paid", "payment_intent.succeeded")), fee=fee), AT
+    )
+    assert late_fee is not None
+    found["PaymentFeeRecorded"] = late_fee.event
+    # A failed attempt is recorded once we closed it at Stripe: the canceled intent keeps its error.
+    declined = {**intent("declined", "payment_intent.payment_failed"), "status": "canceled"}
+    failed = apply(payment("declined"), declined)
+    found["PaymentFailed"] = failed.event
+    stray = failed.payment.record_stray("pi_sample_stray01", "refunded", AT)
+    assert stray is not None
+    found["StrayChargeDetected"] = stray.event
     three_ds = intent("three_d_secure", "payment_intent.requires_action")
     found["PaymentRequiresAction"] = apply(payment("three_d_secure"), three_ds).event
     found["PaymentProcessing"] = apply(payment("three_d_secure"), {**three_ds, "status": "processing"}).event
@@ -272,6 +286,14 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 disputed = change.payment
                 found.setdefault(change.event.event_type, change.event)
 
+    found.update(_payment_method_events())
+    return {event_type: _bus_envelope(event) for event_type, event in found.items()}
+
+
+def _payment_method_events() -> dict[str, Any]:
+    from payments.domain.events import DomainEvent, PaymentMethodData
+
+    events: dict[str, Any] = {}
     method = PaymentMethodData(
         payment_method_id="pm_sample01",
         brand="visa",
@@ -281,7 +303,7 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         funding="credit",
     ).model_dump(mode="json")
     for version, event_type in enumerate(("PaymentMethodSaved", "PaymentMethodDeleted"), start=1):
-        found[event_type] = DomainEvent(
+        events[event_type] = DomainEvent(
             event_id=f"pm_sample01:v{version}",
             event_type=event_type,
             version=version,
@@ -289,7 +311,7 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             customer_id=CUSTOMER,
             data=method,
         )
-    return {event_type: _bus_envelope(event) for event_type, event in found.items()}
+    return events
 
 
 def _bus_envelope(event: Any) -> dict[str, Any]:

@@ -12,6 +12,8 @@
 | LOCAL_LOG_LEVEL            | INFO                   | POWERTOOLS_LOG_LEVEL of the functions              |
 | LOCAL_SCHEDULE_SECONDS     | the catalog's schedule | how often scheduled functions (outbox_relay) run   |
 | LOCAL_FUNCTION_CONCURRENCY | 4                      | warm workers per function at most                  |
+| STRIPE_WEBHOOK_CHAOS       | unset: in order, once  | a seed (or seed=7,duplicates=0.3,max_delay_ms=200): |
+|                            |                        | the emulator reorders, duplicates, delays webhooks |
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ SETTINGS_VARIABLES = (
     "LOCAL_LOG_LEVEL",
     "LOCAL_SCHEDULE_SECONDS",
     "LOCAL_FUNCTION_CONCURRENCY",
+    "STRIPE_WEBHOOK_CHAOS",
 )
 
 
@@ -73,6 +76,7 @@ class LocalSettings:
     log_level: str = "INFO"
     schedule_seconds: int | None = None
     function_concurrency: int = 4
+    webhook_chaos: str | None = None  # the emulator's --webhook-chaos (Stripe promises no order)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
@@ -90,6 +94,7 @@ class LocalSettings:
             schedule_seconds=_positive(env, "LOCAL_SCHEDULE_SECONDS", None),
             function_concurrency=_positive(env, "LOCAL_FUNCTION_CONCURRENCY", defaults.function_concurrency)
             or 1,
+            webhook_chaos=_chaos(env.get("STRIPE_WEBHOOK_CHAOS") or None),
         )
         numbers = [p.number for p in settings.ports()]
         if len(set(numbers)) != len(numbers):
@@ -156,6 +161,18 @@ def _positive(env: Mapping[str, str], name: str, default: int | None) -> int | N
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name}={raw!r} must be a positive integer")
     return int(raw)
+
+
+def _chaos(spec: str | None) -> str | None:
+    if spec is None:
+        return None
+    from infra.local.stripe_emulator import WebhookChaos
+
+    try:
+        WebhookChaos.parse(spec)
+    except ValueError as error:
+        raise ConfigError(f"STRIPE_WEBHOOK_CHAOS={spec!r}: {error}") from None
+    return spec
 
 
 def _stripe_key(key: str | None) -> str | None:

@@ -252,6 +252,11 @@ class LocalStack:
             sys.executable, "-m", "infra.local.stripe_emulator", "--host", HOST, "--port", str(port),
             "--webhook-url", self.settings.webhook_url, "--webhook-secret", self.settings.webhook_secret,
         ]  # fmt: skip
+        if self.settings.webhook_chaos:
+            argv += ["--webhook-chaos", self.settings.webhook_chaos]
+            self.console.line(
+                "stack", f"Stripe webhooks reordered, duplicated, delayed ({self.settings.webhook_chaos})"
+            )
         self._emulator = self._child("stripe-emulator", argv, port)
 
     def _start_functions(self) -> FunctionPool:

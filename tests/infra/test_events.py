@@ -13,6 +13,7 @@ from tests.infra.stacks import Stage, ref
 
 SUBSCRIBERS = pytest.mark.parametrize("spec", catalog.subscribers(), ids=lambda f: f.name)
 ASYNC = [f for f in catalog.FUNCTIONS if f.subscription or f.schedule_minutes]
+SCHEDULED = [f for f in catalog.FUNCTIONS if f.schedule_minutes and not f.subscription]
 
 
 def rule(stage: Stage, spec: catalog.Function) -> dict[str, Any]:
@@ -88,8 +89,10 @@ def test_dead_letter_queues_are_encrypted_and_refuse_plain_http(stage: Stage) ->
         } in policy["Statement"]
 
 
-def test_outbox_relay_runs_on_its_schedule(stage: Stage) -> None:
-    relay = catalog.function("outbox_relay")
-    minutes = relay.schedule_minutes
+@pytest.mark.parametrize("spec", SCHEDULED, ids=lambda f: f.name)
+def test_scheduled_function_runs_on_its_schedule(stage: Stage, spec: catalog.Function) -> None:
+    minutes = spec.schedule_minutes
     unit = "minute" if minutes == 1 else "minutes"
-    assert rule(stage, relay)["ScheduleExpression"] == f"rate({minutes} {unit})"
+    props = rule(stage, spec)
+    assert props["ScheduleExpression"] == f"rate({minutes} {unit})"
+    assert "EventBusName" not in props  # schedules live on the default bus, not on the payments bus

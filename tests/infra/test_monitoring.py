@@ -56,6 +56,17 @@ def test_service_metric_alarms(stage: Stage) -> None:
         assert alarm["Threshold"] == threshold
 
 
+def test_money_mismatch_alarms_fire_on_any_occurrence(stage: Stage) -> None:
+    topic_id = stage.logical_id("Monitoring/AlarmTopic/Resource")
+    for metric in ("StrayCharges", "JanitorUnsettled", "StripeMoneyFieldMissing"):
+        (alarm,) = alarms_on(stage, catalog.METRICS_NAMESPACE, metric)
+        assert dimensions(alarm) == {"service": catalog.SERVICE_NAME}, metric
+        assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1), metric
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0), metric
+        assert alarm["TreatMissingData"] == "notBreaching", metric
+        assert [ref(a) for a in alarm["AlarmActions"]] == [topic_id], metric
+
+
 def test_alarms_notify_the_encrypted_topic(stage: Stage) -> None:
     topic_id, topic = stage.at("Monitoring/AlarmTopic/Resource")
     assert ref(topic["Properties"]["KmsMasterKeyId"]) == f"{stage.logical_id('Security/Key/Resource')}.Arn"

@@ -91,9 +91,17 @@ def test_requires_action_keeps_secret_and_next_action_only_while_acting():
     assert done.payment.next_action is None
 
 
-def test_decline_records_failure_and_releases_the_order():
+def test_a_failed_attempt_changes_nothing_until_it_is_closed_at_stripe():
+    # The intent can still be confirmed with another card: recording failed now would let Stripe
+    # charge a payment our books call failed.
     failure = Failure("card_declined", "Your card was declined.", "insufficient_funds")
-    change = payment().apply_intent(intent("requires_payment_method", failure=failure), AT)
+    assert payment().apply_intent(intent("requires_payment_method", failure=failure), AT) is None
+    assert payment(S.REQUIRES_ACTION).apply_intent(intent("requires_payment_method"), AT) is None
+
+
+def test_decline_closed_at_stripe_records_failure_and_releases_the_order():
+    failure = Failure("card_declined", "Your card was declined.", "insufficient_funds")
+    change = payment().apply_intent(intent("canceled", failure=failure), AT)
     assert change is not None
     assert change.payment.status is S.FAILED
     assert change.payment.failure == failure

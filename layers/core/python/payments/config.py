@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,11 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(24 * 3600, alias="IDEMPOTENCY_TTL_SECONDS", ge=24 * 3600)
     # The relay leaves fresh events to the request that wrote them, to avoid needless duplicates.
     outbox_min_age_seconds: int = Field(30, alias="OUTBOX_MIN_AGE_SECONDS", ge=0)
+    # A Stripe intent naming one of our payments that holds money our books do not: give it back
+    # (cancel the authorization, refund the charge) or only record and alarm.
+    stray_charge_policy: Literal["give_back", "record"] = Field("give_back", alias="STRAY_CHARGE_POLICY")
+    # The janitor settles payments and refunds left pending at least this long.
+    janitor_min_age_seconds: int = Field(600, alias="JANITOR_MIN_AGE_SECONDS", ge=0)
 
     def require(self, field: str) -> str:
         value = getattr(self, field)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from payments.domain.events import DomainEvent
 from payments.domain.ledger import JournalEntry
@@ -49,6 +49,9 @@ class PaymentRepository(Protocol):
 
     def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page: ...
 
+    def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
+        """Payments in `status` created before the moment, oldest first."""
+
     def mark_published(self, events: Sequence[DomainEvent]) -> None: ...
 
     def unpublished(self, older_than: str, limit: int) -> list[DomainEvent]: ...
@@ -57,11 +60,26 @@ class PaymentRepository(Protocol):
 class PaymentGateway(Protocol):
     def create_intent(self, payment: Payment) -> IntentSnapshot: ...
 
+    def fence_intent(self, payment: Payment) -> IntentSnapshot | None:
+        """Take the payment's create key with an unconfirmed intent; None if the key was used."""
+
+    def find_intents(self, payment: Payment) -> list[IntentSnapshot]:
+        """Every intent whose metadata names the payment, oldest first."""
+
     def retrieve_intent(self, intent_id: str) -> IntentSnapshot: ...
 
     def capture_intent(self, payment: Payment) -> IntentSnapshot: ...
 
-    def cancel_intent(self, payment: Payment) -> IntentSnapshot: ...
+    def cancel_intent(
+        self,
+        payment: Payment,
+        intent_id: str | None = None,
+        reason: Literal["requested_by_customer", "abandoned", "duplicate"] = "requested_by_customer",
+        round_: int = 0,
+    ) -> IntentSnapshot: ...
+
+    def refund_intent(self, payment: Payment, intent_id: str) -> None:
+        """Refund everything a stray intent captured."""
 
 
 class EventPublisher(Protocol):
@@ -84,6 +102,9 @@ class RefundRepository(Protocol):
 
     def of_payment(self, payment_id: str) -> list[Refund]: ...
 
+    def awaiting_stripe(self, created_before: str, limit: int) -> list[Refund]:
+        """Refunds reserved before the moment that Stripe has not answered yet, oldest first."""
+
     def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
         """The write that commits with the payment's change."""
 
@@ -93,6 +114,9 @@ class RefundRepository(Protocol):
 
 class RefundGateway(Protocol):
     def create_refund(self, payment: Payment, refund: Refund) -> StripeRefund: ...
+
+    def find_refund(self, payment: Payment, refund: Refund) -> StripeRefund | None:
+        """The Stripe refund whose metadata names `refund`, if one exists."""
 
     def payment_id_of_intent(self, intent_id: str) -> str | None:
         """Our payment id from a PaymentIntent's metadata (None: not one of ours)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from payments.application.clock import now
 from payments.application.commit import Store
+from payments.application.payment_intents import adopt, record_intent
 from payments.application.ports import PaymentGateway, PaymentMethodOwners
 from payments.domain.errors import (
     BadRequest,
@@ -50,27 +51,38 @@ def process_payment(
     payment_id = payment_id_for(command.customer_id, command.idempotency_key)
     with store.batch() as batch:  # PaymentInitiated and Stripe's outcome in one PutEvents
         # Create first: its condition detects an earlier attempt, so a read is needed only then.
-        payment = batch.create(_start(payment_id, command, methods)) or _earlier_attempt(payment_id, batch)
+        created = batch.create(_start(payment_id, command, methods))
+        payment = created or _earlier_attempt(payment_id, batch)
         if payment.request_hash != command.request_hash:
             # The idempotency record expired but the payment it created did not: still the same key.
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", payment_id=payment.id
             )
         if payment.status is PaymentStatus.PENDING:
-            payment = _charge(payment, batch, gateway)
+            payment = _charge(payment, batch, gateway, resumed=created is None)
     raise_if_failed(payment)
     return payment
 
 
-def _charge(payment: Payment, store: Store, gateway: PaymentGateway) -> Payment:
+def _charge(payment: Payment, store: Store, gateway: PaymentGateway, *, resumed: bool) -> Payment:
+    if resumed:
+        # An earlier attempt may have reached Stripe, which forgets idempotency keys after about a
+        # day: adopt the intent that names the payment before creating one.
+        found = gateway.find_intents(payment)
+        if found:
+            return adopt(store, payment, found, gateway)
     try:
         intent = gateway.create_intent(payment)
-    except ProviderRejected as rejected:
-        # Stripe refused the request itself, so nothing is in flight there: close the attempt and
-        # release the order.
-        failure = Failure(rejected.code, rejected.detail)
+    except (ProviderRejected, CardDeclined) as refused:
+        # Stripe refused the request itself (or declined before any intent existed), so nothing is in
+        # flight there: close the attempt and release the order.
+        failure = Failure(
+            str(refused.extra.get("failure_code") or refused.code),
+            refused.detail,
+            refused.extra.get("decline_code"),
+        )
         return store.update(payment.id, lambda current: current.fail(failure, now()), known=payment)
-    return store.update(payment.id, lambda current: current.apply_intent(intent, now()), known=payment)
+    return record_intent(store, payment, intent, gateway)
 
 
 def _earlier_attempt(payment_id: str, store: Store) -> Payment:

@@ -25,6 +25,7 @@ from payments.application.commit import Store
 from payments.application.ports import RefundGateway, RefundRepository, StripeEventSource
 from payments.application.refund_payment import commit_refund
 from payments.application.stripe_events import SLIMMED
+from payments.domain.errors import NotFound
 from payments.domain.payment import Payment
 from payments.domain.refund import (
     Refund,
@@ -134,13 +135,27 @@ def apply_stripe_refund(
     """Record Stripe's snapshot of one refund; False when it told us nothing new."""
     refund_id = _our_refund_id(payment_id, stripe, refunds)
     decided: list[RefundChange | None] = [None]
+    stray = [False]
 
     def decide(payment: Payment, current: Refund | None) -> RefundChange | None:
+        own = payment.stripe_payment_intent_id
+        if own is not None and stripe.payment_intent_id not in (None, own):
+            # A refund of a stray intent (one our books do not hold, see payment_intents): the
+            # payment's history records that intent and what was done with it; its money is not ours.
+            stray[0] = True
+            return None
         # The last decision is the one committed (a lost race decides again on fresh state).
         decided[0] = record_stripe_refund(payment, current, stripe, refund_id, now())
         return decided[0]
 
-    commit_refund(store, refunds, payment_id, refund_id, decide)
+    try:
+        commit_refund(store, refunds, payment_id, refund_id, decide)
+    except NotFound:
+        if not stray[0]:
+            raise
+        logger.info(
+            "refund %s is of intent %s, not payment %s's own", stripe.id, stripe.payment_intent_id, payment_id
+        )
     return decided[0] is not None
 
 

@@ -84,21 +84,33 @@ def _refund(
             lambda payment, current: None if current else request_refund(payment, request, now()),
             known=(payment, None),
         )
+        resumed = False
     elif refund.request_hash != command.request_hash:
         # The idempotency record expired but the refund it started did not: still the same key.
         raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+    else:
+        resumed = True
 
     if refund.awaiting_stripe:
         assert payment is not None  # a refund exists only with its payment
-        refund = _ask_stripe(payment, refund, store, refunds, gateway)
+        refund = ask_stripe(payment, refund, store, refunds, gateway, resumed=resumed)
     return refund
 
 
-def _ask_stripe(
-    payment: Payment, refund: Refund, store: Store, refunds: RefundRepository, gateway: RefundGateway
+def ask_stripe(
+    payment: Payment,
+    refund: Refund,
+    store: Store,
+    refunds: RefundRepository,
+    gateway: RefundGateway,
+    *,
+    resumed: bool,
 ) -> Refund:
+    """Ask Stripe for the reserved refund and record its answer. A resumed refund first looks for
+    what an earlier attempt did at Stripe, which forgets idempotency keys after about a day."""
     try:
-        answer = gateway.create_refund(payment, refund)
+        found = gateway.find_refund(payment, refund) if resumed else None
+        answer = found or gateway.create_refund(payment, refund)
     except ProviderRejected as rejected:
         reason = str(rejected.extra.get("provider_code") or rejected.code)
 

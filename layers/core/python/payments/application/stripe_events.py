@@ -1,7 +1,8 @@
 """Stripe events as the webhook forwards them, and the payment_status subscriber's use case.
 
-`payment_intent.*` events go through `intent_snapshot` and `Payment.apply_intent`, the same path as
-Stripe's synchronous answers, so the two agree and late or repeated news cannot move a payment back.
+`payment_intent.*` events go through `intent_snapshot` and `payment_intents.record_intent`, the same
+path as Stripe's synchronous answers, so the two agree and late or repeated news cannot move a payment
+back; an intent that names a payment but is not its own is recorded as stray, never dropped.
 Mapping back: our `payment_id` is in the PaymentIntent's metadata. An intent without one was not made
 by this service (ignored, counted); a payment id we do not hold (yet) raises, so EventBridge retries
 the event and finally parks it in the rule's DLQ: never dropped.
@@ -17,11 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from payments.adapters.stripe.gateway import intent_snapshot
-from payments.application.clock import now
 from payments.application.commit import Store
+from payments.application.payment_intents import record_intent
 from payments.application.ports import PaymentGateway, StripeEventSource
 from payments.domain.errors import NotFound
-from payments.domain.payment import Change, IntentSnapshot, Payment
+from payments.domain.payment import Change, Payment
 
 logger = logging.getLogger(__name__)
 
@@ -69,22 +70,29 @@ class PaymentStatusOutcome(StrEnum):
 def apply_payment_intent_event(
     event: StripeEvent, store: Store, gateway: PaymentGateway, source: StripeEventSource
 ) -> PaymentStatusOutcome:
-    intent = full_object(event, source)
-    payment_id = (intent.get("metadata") or {}).get("payment_id")
+    obj = full_object(event, source)
+    payment_id = (obj.get("metadata") or {}).get("payment_id")
     if not payment_id:
         logger.info("%s %s: not a payment of this service; ignored", event.type, event.id)
         return PaymentStatusOutcome.NOT_OURS
-    snapshot = intent_snapshot(intent)
     payment = store.payments.get(payment_id)
     if payment is None:
         raise NotFound(f"payment {payment_id} is not known (yet); the event will be retried")
-    if not _belongs(payment, snapshot):
-        return PaymentStatusOutcome.UNCHANGED
-    if snapshot.status == "succeeded" and snapshot.fee is None and payment.stripe_fee is None:
-        # Webhooks name the charge by id only; the ledger needs Stripe's fee from its balance transaction.
+    if obj.get("object") == "charge":
+        # charge.updated: its balance transaction (Stripe's fee) may have arrived; the intent has it.
+        if not obj.get("payment_intent") or not obj.get("balance_transaction"):
+            return PaymentStatusOutcome.UNCHANGED
+        snapshot = gateway.retrieve_intent(str(obj["payment_intent"]))
+    else:
+        snapshot = intent_snapshot(obj)
+    fee_unknown = snapshot.status == "succeeded" and snapshot.fee is None and payment.stripe_fee is None
+    if snapshot.attempt_failed or fee_unknown:
+        # Events come in any order and may be old: a cancel is decided on Stripe's state now, and
+        # webhooks name the charge by id only while the ledger needs Stripe's fee.
         snapshot = gateway.retrieve_intent(snapshot.id)
-    change = update(store, payment_id, lambda current: _apply(current, snapshot), known=payment)
-    return PaymentStatusOutcome.CHANGED if change else PaymentStatusOutcome.UNCHANGED
+    after = record_intent(store, payment, snapshot, gateway)
+    changed = after.version != payment.version
+    return PaymentStatusOutcome.CHANGED if changed else PaymentStatusOutcome.UNCHANGED
 
 
 def update(
@@ -103,15 +111,3 @@ def update(
 
     store.update(payment_id, remember, known=known)
     return decided[0]
-
-
-def _apply(payment: Payment, snapshot: IntentSnapshot) -> Change | None:
-    return payment.apply_intent(snapshot, now()) if _belongs(payment, snapshot) else None
-
-
-def _belongs(payment: Payment, snapshot: IntentSnapshot) -> bool:
-    if payment.stripe_payment_intent_id in (None, snapshot.id):
-        return True
-    # Metadata can be copied or edited in the dashboard: only our own intent moves our payment.
-    logger.warning("intent %s names payment %s, which has another intent", snapshot.id, payment.id)
-    return False

@@ -42,6 +42,7 @@ FORWARDED_TYPES = frozenset(
         "payment_intent.requires_action",
         "payment_intent.canceled",
         "payment_intent.amount_capturable_updated",
+        "charge.updated",
         "charge.refunded",
         "charge.refund.updated",
         "refund.created",

@@ -67,6 +67,20 @@ class IdempotencyKeyMissing(PaymentsError):
     title = "Idempotency-Key header is required"
 
 
+class IdempotencyKeyInvalid(PaymentsError):
+    """An Idempotency-Key that was sent but cannot be one: blank, or too long."""
+
+    code = "idempotency_key_invalid"
+    status = 400
+    title = "Invalid Idempotency-Key header"
+
+
+class UnsupportedMediaType(PaymentsError):
+    code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
 class InvalidCursor(PaymentsError):
     code = "invalid_cursor"
     status = 400
@@ -147,3 +161,34 @@ class ProviderUnavailable(PaymentsError):
     code = "payment_provider_unavailable"
     status = 503
     title = "The payment provider is unavailable"
+
+
+class StoreUnavailable(PaymentsError):
+    """Our database stayed busy (throttled, or conflicting transactions) after retries. Nothing was
+    decided on our side: the same request may be retried and resumes where it stopped."""
+
+    code = "store_unavailable"
+    status = 503
+    title = "The service is busy"
+    retry_after_seconds = 1
+
+
+class ProviderResponseIncomplete(ProviderError):
+    """Stripe's answer lacks a money field we must not guess (e.g. amount_received on a success)."""
+
+    code = "payment_provider_response_incomplete"
+
+
+class IntentStateChanged(ProviderRejected):
+    """Stripe refused an action on a PaymentIntent because its state moved on (another confirm, a
+    capture, a cancel): read it again and apply what it is now."""
+
+
+class OutcomeUnknown(PaymentsError):
+    """Stripe cannot tell yet whether an earlier attempt reached it (its key is still in use there):
+    nothing was decided; retry later with the same Idempotency-Key."""
+
+    code = "payment_outcome_unknown"
+    status = 503
+    title = "The payment's outcome is not known yet"
+    retry_after_seconds = 30

@@ -24,6 +24,8 @@ EventType = Literal[
     "PaymentCaptured",
     "PaymentFailed",
     "PaymentCanceled",
+    "PaymentFeeRecorded",
+    "StrayChargeDetected",
     "RefundRequested",
     "RefundIssued",
     "RefundFailed",
@@ -82,6 +84,15 @@ class RefundData(_Model):
     )
 
 
+class StrayIntentData(_Model):
+    """A PaymentIntent that names the payment but is not the one our books hold, and held money."""
+
+    intent_id: str = Field(description="Stripe's pi_... id")
+    action: Literal["recorded", "authorization_canceled", "refunded"] = Field(
+        description="What was done: by policy an authorization is canceled and a charge refunded"
+    )
+
+
 class PaymentData(_Model):
     """The payment as it stands after the event: enough for consumers to act without a read."""
 
@@ -99,6 +110,10 @@ class PaymentData(_Model):
     refund: RefundData | None = Field(None, description="The refund this event is about, if any")
     dispute_movement: DisputeMovementData | None = Field(
         None, description="Dispute events: the money this event moved at Stripe"
+    )
+    stray: StrayIntentData | None = Field(None, description="StrayChargeDetected: the other intent")
+    fee_recorded: int | None = Field(
+        None, description="PaymentFeeRecorded: Stripe's fee, known after the charge was booked"
     )
 
 
@@ -249,6 +264,19 @@ class PaymentCanceled(PaymentEvent):
     event_type: Literal["PaymentCanceled"]
 
 
+class PaymentFeeRecorded(PaymentEvent):
+    """Stripe's fee on the charge became known after the charge was booked (asynchronous balance
+    transactions): data.fee_recorded, booked as its own entry."""
+
+    event_type: Literal["PaymentFeeRecorded"]
+
+
+class StrayChargeDetected(PaymentEvent):
+    """A PaymentIntent naming this payment held money our books do not hold (data.stray)."""
+
+    event_type: Literal["StrayChargeDetected"]
+
+
 class RefundRequested(PaymentEvent):
     """A refund was reserved and asked of Stripe (data.refund)."""
 
@@ -308,6 +336,8 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
         PaymentCaptured,
         PaymentFailed,
         PaymentCanceled,
+        PaymentFeeRecorded,
+        StrayChargeDetected,
         RefundRequested,
         RefundIssued,
         RefundFailed,

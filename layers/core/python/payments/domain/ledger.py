@@ -68,6 +68,12 @@ def _charge(data: PaymentData) -> tuple[str, tuple[Line, ...]]:
     )
 
 
+def _late_fee(data: PaymentData) -> tuple[str, tuple[Line, ...]]:
+    """Stripe's fee, known after the charge was booked without one: Stripe kept it from our balance."""
+    fee = data.fee_recorded or 0
+    return data.currency, _lines((Account.STRIPE_FEES, fee), (Account.STRIPE_BALANCE, -fee))
+
+
 def _refund_of(data: PaymentData) -> RefundData:
     if data.refund is None:
         raise ValueError("a refund event without data.refund cannot be booked")
@@ -110,6 +116,7 @@ def _dispute(data: PaymentData) -> tuple[str, tuple[Line, ...]]:
 RULES: dict[str, Callable[[PaymentData], tuple[str, tuple[Line, ...]]]] = {
     "PaymentProcessed": _charge,
     "PaymentCaptured": _charge,
+    "PaymentFeeRecorded": _late_fee,
     "RefundIssued": _refund,
     "RefundFailed": _refund_reversed,
     "ChargebackReceived": _dispute,

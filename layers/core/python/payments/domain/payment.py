@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from payments.domain.errors import Conflict
-from payments.domain.events import DomainEvent, EventType
+from payments.domain.events import DomainEvent, EventType, StrayIntentData
 
 CaptureMethod = Literal["automatic", "manual"]
 
@@ -100,10 +100,24 @@ class IntentSnapshot:
     failure: Failure | None = None
     charge_id: str | None = None
     fee: int | None = None  # Stripe's fee on the charge, from its balance transaction
+    created: int = 0  # Stripe's creation time (epoch seconds)
+
+    @property
+    def attempt_failed(self) -> bool:
+        """A confirmation failed and the intent is still open: it must be closed before we record it."""
+        return self.status == "requires_payment_method"
+
+    @property
+    def holds_money(self) -> bool:
+        """Stripe holds the customer's money on this intent (captured, authorized, or on its way)."""
+        return self.status in ("succeeded", "requires_capture", "processing")
 
 
+# "requires_payment_method" is absent on purpose: after a failed attempt the intent can still be
+# confirmed with another card (the client_secret is at the frontend). It changes nothing here until we
+# close it at Stripe (cancel); the canceled intent, carrying the attempt's failure, records FAILED.
+# So failed always means that nothing can charge this payment any more.
 _INTENT_STATUS: dict[str, PaymentStatus] = {
-    "requires_payment_method": S.FAILED,  # after a failed attempt; a fresh intent is never stored
     "requires_confirmation": S.PENDING,
     "requires_action": S.REQUIRES_ACTION,
     "processing": S.PROCESSING,
@@ -142,6 +156,8 @@ class Payment:
     client_secret: str | None = None
     failure: Failure | None = None
     return_url: str | None = None
+    # Intents that name this payment but are not its own and held money (see application/payment_intents).
+    stray_intents: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ behaviour
 
@@ -156,7 +172,8 @@ class Payment:
     def record(self, event_type: EventType, at: str, **changes: Any) -> Change:
         """Apply `changes`, bump the version and record the event that explains them."""
         updated = dataclasses.replace(self, **changes, version=self.version + 1, updated_at=at)
-        return Change(updated, DomainEvent.about(updated, event_type, at))
+        extra = {"fee_recorded": updated.stripe_fee} if event_type == "PaymentFeeRecorded" else {}
+        return Change(updated, DomainEvent.about(updated, event_type, at, **extra))
 
     def apply_intent(self, intent: IntentSnapshot, at: str) -> Change | None:
         """Move to what Stripe says, if that is a forward move; None when nothing changes.
@@ -165,6 +182,8 @@ class Payment:
         paths agree and late or repeated news cannot move a payment backwards.
         """
         target = _INTENT_STATUS.get(intent.status)
+        if target is S.CANCELED and intent.failure is not None:
+            target = S.FAILED  # a failed attempt that we closed at Stripe
         if target is None or not can_move(self.status, target):
             return None
         event: EventType = _ARRIVAL_EVENT[target]
@@ -184,6 +203,38 @@ class Payment:
         if target is S.FAILED:
             changes["failure"] = intent.failure or Failure("payment_failed", "The payment failed")
         return self.record(event, at, **changes)
+
+    def record_fee(self, intent: IntentSnapshot, at: str) -> Change | None:
+        """Stripe's fee became known after the charge was recorded (asynchronous balance
+        transactions): booked once, as its own entry; the charge's entry booked no fee."""
+        if self.status not in PAID or self.stripe_fee is not None or intent.fee is None:
+            return None
+        if intent.id != self.stripe_payment_intent_id:
+            return None
+        return self.record("PaymentFeeRecorded", at, stripe_fee=intent.fee)
+
+    def release(self, fence: IntentSnapshot, failure: Failure, at: str) -> Change | None:
+        """Stripe never saw the request: the fence intent that took its key is canceled, and so is
+        the payment, which frees its order."""
+        if not can_move(self.status, S.CANCELED) or self.status is not S.PENDING:
+            return None
+        return self.record(
+            "PaymentCanceled", at, status=S.CANCELED, stripe_payment_intent_id=fence.id, failure=failure
+        )
+
+    def record_stray(self, intent_id: str, action: str, at: str) -> Change | None:
+        """Another intent naming this payment held money: say so in the history, once."""
+        if intent_id in self.stray_intents:
+            return None
+        updated = dataclasses.replace(
+            self, stray_intents=(*self.stray_intents, intent_id), version=self.version + 1, updated_at=at
+        )
+        return Change(
+            updated,
+            DomainEvent.about(
+                updated, "StrayChargeDetected", at, stray=StrayIntentData(intent_id=intent_id, action=action)
+            ),
+        )
 
     def fail(self, failure: Failure, at: str) -> Change | None:
         """Stripe refused before any intent could be kept (e.g. an invalid request)."""

@@ -8,6 +8,8 @@ or stops being live. State and its event can never disagree.
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -15,12 +17,20 @@ from typing import Any
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
 from payments.application.ports import Page, TransactItem
-from payments.domain.errors import ConcurrentUpdate, Conflict
+from payments.domain.errors import ConcurrentUpdate, Conflict, StoreUnavailable
 from payments.domain.events import DomainEvent
 from payments.domain.payment import PAID, Change, Dispute, Failure, Payment, PaymentStatus
 
 STATE = "STATE"
 OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
+# Cancellation reasons that say nothing about our conditions: another transaction held an item, or
+# DynamoDB throttled. The same transaction is tried again; if they persist, the request answers 503
+# (not stored by idempotency), so a retry resumes instead of a transient fault becoming final.
+TRANSIENT_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+TRANSACT_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 0.02
 
 
 def payment_key(payment_id: str) -> dict[str, Any]:
@@ -65,6 +75,7 @@ def payment_from_item(item: dict[str, Any]) -> Payment:
         values["failure"] = Failure(**values["failure"])
     if values.get("dispute"):
         values["dispute"] = Dispute(**values["dispute"])
+    values["stray_intents"] = tuple(values.get("stray_intents") or ())
     return Payment(**values)
 
 
@@ -167,14 +178,9 @@ class DynamoPaymentRepository:
         reasons = self._transact(operations)
         if reasons is None:
             return
-        if reasons[0] == "ConditionalCheckFailed":
-            raise ConcurrentUpdate(f"payment {payment.id} changed concurrently", payment_id=payment.id)
-        raise Conflict(
-            "conflict",
-            "the change conflicts with the current state",
-            payment_id=payment.id,
-            reasons=[r for r in reasons if r != "None"],
-        )
+        # The payment's version, or an extra item's condition (a refund's status), moved on: decide
+        # again on what is there now.
+        raise ConcurrentUpdate(f"payment {payment.id} changed concurrently", payment_id=payment.id)
 
     def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[dict[str, Any]]]:
         """STATE and REFUND# items in one query: "REFUND#..." < "STATE" and EVENT# sorts before both."""
@@ -207,6 +213,17 @@ class DynamoPaymentRepository:
 
     def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page:
         return self._page("by_status", "status_pk", f"STATUS#{status}", limit, start)
+
+    def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
+        """Payments in `status` created before the moment, oldest first (the by_status index)."""
+        response = self._db.query(
+            TableName=self.table,
+            IndexName="by_status",
+            KeyConditionExpression="status_pk = :v AND created_sk < :before",
+            ExpressionAttributeValues={":v": {"S": f"STATUS#{status}"}, ":before": {"S": created_before}},
+            Limit=limit,
+        )
+        return [payment_from_item(item) for item in response.get("Items", [])]
 
     def mark_published(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
@@ -245,14 +262,29 @@ class DynamoPaymentRepository:
         }
 
     def _transact(self, operations: list[dict[str, Any]]) -> list[str] | None:
-        """Run the transaction; None on success, else each item's cancellation reason code."""
-        try:
-            self._db.transact_write_items(TransactItems=operations)
-        except self._db.exceptions.TransactionCanceledException as error:
-            reasons = error.response.get("CancellationReasons") or []
-            codes = [r.get("Code", "None") for r in reasons]
-            return codes + ["None"] * (len(operations) - len(codes))
-        return None
+        """Run the transaction; None on success, else each item's cancellation reason code when a
+        condition failed. Transient cancellations are retried, then raise StoreUnavailable."""
+        for attempt in range(TRANSACT_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=operations)
+            except self._db.exceptions.TransactionCanceledException as error:
+                reasons = error.response.get("CancellationReasons") or []
+                codes = [r.get("Code", "None") for r in reasons]
+                codes += ["None"] * (len(operations) - len(codes))
+                if "ConditionalCheckFailed" in codes or not TRANSIENT_REASONS.intersection(codes):
+                    return codes
+            except (
+                self._db.exceptions.TransactionConflictException,
+                self._db.exceptions.ProvisionedThroughputExceededException,
+                self._db.exceptions.RequestLimitExceeded,
+                self._db.exceptions.ThrottlingException,
+                self._db.exceptions.InternalServerError,
+            ):
+                pass  # botocore's own retries were not enough either
+            else:
+                return None
+            time.sleep(random.uniform(0, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311 - jitter
+        raise StoreUnavailable("the payment store is busy; retry the request with the same Idempotency-Key")
 
     def _order_conflict(self, payment: Payment) -> Conflict:
         item = self._db.get_item(TableName=self.table, Key=_order_key(payment.order_id), ConsistentRead=True)

@@ -28,8 +28,17 @@ def refund_key(payment_id: str, refund_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": f"{PREFIX}{refund_id}"}}
 
 
+AWAITING_STRIPE = "REFUND#awaiting_stripe"
+
+
 def refund_to_item(refund: Refund) -> dict[str, Any]:
-    return to_item({"pk": f"PAYMENT#{refund.payment_id}", "sk": f"{PREFIX}{refund.id}", **refund.as_record()})
+    values: dict[str, Any] = {"pk": f"PAYMENT#{refund.payment_id}", "sk": f"{PREFIX}{refund.id}"}
+    values.update(refund.as_record())
+    if refund.awaiting_stripe:
+        # On the by_status index while Stripe has not answered, so the janitor finds it; the write
+        # that records Stripe's answer replaces the item without these.
+        values.update(status_pk=AWAITING_STRIPE, created_sk=f"{refund.created_at}#{refund.id}")
+    return to_item(values)
 
 
 def refund_from_item(item: dict[str, Any]) -> Refund:
@@ -74,6 +83,17 @@ class DynamoRefunds:
             if "LastEvaluatedKey" not in response:
                 return refunds
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def awaiting_stripe(self, created_before: str, limit: int) -> list[Refund]:
+        """Refunds reserved before the moment that Stripe has not answered yet, oldest first."""
+        response = self._db.query(
+            TableName=self.table,
+            IndexName="by_status",
+            KeyConditionExpression="status_pk = :v AND created_sk < :before",
+            ExpressionAttributeValues={":v": {"S": AWAITING_STRIPE}, ":before": {"S": created_before}},
+            Limit=limit,
+        )
+        return [refund_from_item(item) for item in response.get("Items", [])]
 
     def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
         return TransactItem({"Put": self._put(refund, previous)})

@@ -5,12 +5,15 @@ Our ids travel in metadata so webhooks map back to our records without guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from payments.domain.errors import (
+    CardDeclined,
+    IntentStateChanged,
     PaymentsError,
     ProviderError,
     ProviderRejected,
+    ProviderResponseIncomplete,
     ProviderUnavailable,
     RateLimited,
 )
@@ -20,6 +23,39 @@ from payments.domain.refund import Refund, StripeRefund
 
 T = TypeVar("T")
 API_VERSION_EXPAND = ["latest_charge.balance_transaction"]
+CancelReason = Literal["requested_by_customer", "abandoned", "duplicate"]
+
+
+def _create_key(payment: Payment) -> str:
+    return f"{payment.id}:create"
+
+
+def _intent_params(payment: Payment, *, confirm: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "payment_method": payment.payment_method_id,
+        "confirm": confirm,
+        "capture_method": payment.capture_method,
+        "metadata": {
+            **payment.metadata,
+            "payment_id": payment.id,
+            "order_id": payment.order_id,
+            "customer_id": payment.customer_id,
+        },
+        "expand": API_VERSION_EXPAND,
+    }
+    # Cards only, no redirects unless the client gave us somewhere to come back to.
+    if payment.return_url:
+        params["return_url"] = payment.return_url
+        params["payment_method_types"] = ["card"]
+    else:
+        params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+    if payment.description:
+        params["description"] = payment.description
+    if payment.stripe_customer_id:
+        params["customer"] = payment.stripe_customer_id
+    return params
 
 
 class StripeGateway:
@@ -33,35 +69,43 @@ class StripeGateway:
     # ------------------------------------------------------------------ payment intents
 
     def create_intent(self, payment: Payment) -> IntentSnapshot:
-        params: dict[str, Any] = {
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "payment_method": payment.payment_method_id,
-            "confirm": True,
-            "capture_method": payment.capture_method,
-            "metadata": {
-                **payment.metadata,
-                "payment_id": payment.id,
-                "order_id": payment.order_id,
-                "customer_id": payment.customer_id,
-            },
-            "expand": API_VERSION_EXPAND,
-        }
-        # Cards only, no redirects unless the client gave us somewhere to come back to.
-        if payment.return_url:
-            params["return_url"] = payment.return_url
-            params["payment_method_types"] = ["card"]
-        else:
-            params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
-        if payment.description:
-            params["description"] = payment.description
-        if payment.stripe_customer_id:
-            params["customer"] = payment.stripe_customer_id
         return self._intent_call(
             lambda: self._stripe.v1.payment_intents.create(
-                params=params, options={"idempotency_key": f"{payment.id}:create"}
+                params=_intent_params(payment, confirm=True),
+                options={"idempotency_key": _create_key(payment)},
             )
         )
+
+    def fence_intent(self, payment: Payment) -> IntentSnapshot | None:
+        """Take the payment's create key at Stripe with an unconfirmed intent, so that the original
+        request (same key, other parameters) can never charge from now on. None when the key was used
+        already: the original request reached Stripe (Stripe refuses a key reused with other
+        parameters, and replays an error it saved under it)."""
+        import stripe
+
+        try:
+            return intent_snapshot(
+                self._stripe.v1.payment_intents.create(
+                    params=_intent_params(payment, confirm=False),
+                    options={"idempotency_key": _create_key(payment)},
+                )
+            )
+        except (stripe.IdempotencyError, stripe.APIError):
+            return None
+        except stripe.StripeError as error:
+            raise translate(error) from error
+
+    def find_intents(self, payment: Payment) -> list[IntentSnapshot]:
+        """Every PaymentIntent whose metadata names the payment, oldest first (Stripe's Search API:
+        how a request finds its intent once Stripe forgot the idempotency key, ~24 hours)."""
+        query = f"metadata['payment_id']:'{payment.id}'"
+        found = self._call(
+            lambda: self._stripe.v1.payment_intents.search(
+                params={"query": query, "limit": 100, "expand": ["data.latest_charge.balance_transaction"]}
+            )
+        )
+        intents = [intent_snapshot(intent) for intent in _get(found, "data") or []]
+        return sorted(intents, key=lambda intent: intent.created)
 
     def retrieve_intent(self, intent_id: str) -> IntentSnapshot:
         return self._intent_call(
@@ -78,11 +122,36 @@ class StripeGateway:
             )
         )
 
-    def cancel_intent(self, payment: Payment) -> IntentSnapshot:
-        intent_id = _require_intent(payment)
+    def cancel_intent(
+        self,
+        payment: Payment,
+        intent_id: str | None = None,
+        reason: CancelReason = "requested_by_customer",
+        round_: int = 0,
+    ) -> IntentSnapshot:
+        """Cancel the payment's intent (or `intent_id`, one that names the payment). The key names the
+        payment's version (and the round of a decision that had to look again): a retry of one
+        decision replays Stripe's answer, a later decision is a new request."""
+        target = intent_id or _require_intent(payment)
+        key = f"{payment.id}:cancel:{target}:v{payment.version}" + (f":r{round_}" if round_ else "")
         return self._intent_call(
             lambda: self._stripe.v1.payment_intents.cancel(
-                intent_id, params={}, options={"idempotency_key": f"{payment.id}:cancel"}
+                target,
+                params={"cancellation_reason": reason, "expand": API_VERSION_EXPAND},
+                options={"idempotency_key": key},
+            )
+        )
+
+    def refund_intent(self, payment: Payment, intent_id: str) -> None:
+        """Give back everything a stray intent (one our books do not hold) captured."""
+        self._call(
+            lambda: self._stripe.v1.refunds.create(
+                params={
+                    "payment_intent": intent_id,
+                    "reason": "duplicate",
+                    "metadata": {"payment_id": payment.id, "stray_intent": intent_id},
+                },
+                options={"idempotency_key": f"{payment.id}:stray-refund:{intent_id}"},
             )
         )
 
@@ -123,6 +192,18 @@ class StripeGateway:
                 )
             )
         )
+
+    def find_refund(self, payment: Payment, refund: Refund) -> StripeRefund | None:
+        """The Stripe refund our metadata names, listed by the payment's intent (lists, unlike search,
+        are consistent at once): how a resumed refund finds what Stripe did once it forgot the key."""
+        intent_id = _require_intent(payment)
+        page = self._call(
+            lambda: self._stripe.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+        )
+        for found in page.auto_paging_iter():
+            if _metadata(found).get("refund_id") == refund.id:
+                return refund_snapshot(found)
+        return None
 
     def payment_id_of_intent(self, intent_id: str) -> str | None:
         intent = self._call(lambda: self._stripe.v1.payment_intents.retrieve(intent_id))
@@ -203,7 +284,7 @@ def refund_snapshot(refund: Any) -> StripeRefund:
     return StripeRefund(
         id=str(_get(refund, "id")),
         status=str(_get(refund, "status")),
-        amount=int(_get(refund, "amount")),
+        amount=_money(refund, "amount", required=True),
         currency=str(_get(refund, "currency")),
         payment_intent_id=_id_of(_get(refund, "payment_intent")),
         reason=_get(refund, "reason"),
@@ -253,24 +334,47 @@ def intent_snapshot(intent: Any, failure: Failure | None = None) -> IntentSnapsh
     balance = _get(charge, "balance_transaction") if not isinstance(charge, str) else None
     fee = _get(balance, "fee") if not isinstance(balance, str) else None
     last_error = _get(intent, "last_payment_error")
-    if failure is None and last_error is not None and _get(intent, "status") == "requires_payment_method":
+    # A failed attempt keeps its error on the intent, also once we canceled it (see close_failed_attempt).
+    if failure is None and last_error is not None and _get(intent, "status") in FAILED_ATTEMPT_STATUSES:
         failure = Failure(
             code=_get(last_error, "code") or "payment_failed",
             message=_get(last_error, "message") or "The payment failed",
             decline_code=_get(last_error, "decline_code"),
         )
     next_action = _get(intent, "next_action")
+    status = _get(intent, "status")
     return IntentSnapshot(
         id=_get(intent, "id"),
-        status=_get(intent, "status"),
-        amount_received=int(_get(intent, "amount_received") or 0),
-        amount_capturable=int(_get(intent, "amount_capturable") or 0),
+        status=status,
+        amount_received=_money(intent, "amount_received", required=status == "succeeded"),
+        amount_capturable=_money(intent, "amount_capturable", required=status == "requires_capture"),
         next_action=_plain(next_action) if next_action else None,
         client_secret=_get(intent, "client_secret"),
         failure=failure,
         charge_id=charge_id,
         fee=int(fee) if fee is not None else None,
+        created=int(_get(intent, "created") or 0),
     )
+
+
+FAILED_ATTEMPT_STATUSES = ("requires_payment_method", "canceled")
+
+
+def _money(obj: Any, name: str, *, required: bool) -> int:
+    """A money field of Stripe's answer. One it must carry and does not is an error, never a zero:
+    a payment must not succeed with nothing captured, nor the ledger book nothing in silence."""
+    amount = _get(obj, name)
+    if amount is None:
+        if required:
+            from payments.observability import count
+
+            count("StripeMoneyFieldMissing")
+            raise ProviderResponseIncomplete(
+                f"the payment provider's {_get(obj, 'object') or 'answer'} lacks {name}",
+                provider_object=_get(obj, "id"),
+            )
+        return 0
+    return int(amount)
 
 
 def _plain(obj: Any) -> Any:
@@ -302,18 +406,28 @@ def translate(error: Exception) -> PaymentsError:
         return ProviderUnavailable(
             "the payment provider could not be reached; retry with the same Idempotency-Key"
         )
+    if isinstance(error, stripe.CardError):
+        # A decline without a PaymentIntent (e.g. when a card is attached): the bank said no.
+        failure = _failure_of(error)
+        return CardDeclined(failure.message, decline_code=failure.decline_code, failure_code=failure.code)
     if isinstance(error, stripe.InvalidRequestError):
         code = getattr(error, "code", None) or "invalid_request"
-        param = getattr(error, "param", None)
-        if code == "resource_missing" and param == "payment_method":
-            return ProviderRejected(
-                "payment_method_invalid", "no such payment method", param="payment_method_id"
-            )
+        param = _OUR_PARAM.get(getattr(error, "param", None) or "", getattr(error, "param", None))
+        if code == "resource_missing" and param == "payment_method_id":
+            return ProviderRejected("payment_method_invalid", "no such payment method", param=param)
         if code == "amount_too_small":
             return ProviderRejected(
                 "amount_too_small", "the amount is below the provider's minimum", param="amount"
             )
+        if code == "payment_intent_unexpected_state":
+            return IntentStateChanged(
+                "intent_state_changed", "the PaymentIntent changed at the provider", provider_code=code
+            )
         return ProviderRejected(
-            "invalid_request", "the payment provider refused the request", provider_code=code
+            "invalid_request", "the payment provider refused the request", provider_code=code, param=param
         )
     return ProviderError("the payment provider failed; retry with the same Idempotency-Key")
+
+
+# Stripe's parameter names in ours, where they differ (a refused parameter is named as the client sent it).
+_OUR_PARAM = {"payment_method": "payment_method_id", "customer": "customer_id"}
