@@ -252,3 +252,31 @@ def test_a_fee_known_after_the_charge_is_booked_as_its_own_entry(stripe_chain, d
     balances = ledger_balances()
     assert balances == {"stripe_balance": 9_680, "stripe_fees": 320, "sales": -10_000}
     assert sorted(e.source for e in journal()) == ["PaymentFeeRecorded", "PaymentProcessed"]
+
+
+def test_a_stray_charge_on_a_failed_payment_is_given_back_after_its_order_was_paid_again(
+    stripe_chain, dispatcher
+):
+    failed = create(payment_method_id="pm_card_chargeDeclined")
+    assert failed.status == 402
+    old_id = failed.body["payment_id"]
+    order_id = payment(old_id)["order_id"]
+    again = create(order_id=order_id)
+    assert again.status == 201  # the order now belongs to the new payment
+    stray = frontend(stripe_chain).v1.payment_intents.create(
+        params={
+            "amount": 10_000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": {"payment_id": old_id},
+        }
+    )
+    for _ in range(2):  # the stray's events, then its refund's
+        assert stripe_chain.wait_for_webhooks(timeout=10)
+        assert "dlq" not in [d.outcome for d in dispatcher.drain()]
+
+    assert history(old_id)[-1] == "StrayChargeDetected"
+    assert [r["amount"] for r in stripe_chain.refunds() if r["payment_intent"] == stray.id] == [10_000]
+    assert create(order_id=order_id).body["code"] == "order_already_paid"  # the claim was left alone

@@ -61,6 +61,11 @@ _ARRIVAL_EVENT: dict[PaymentStatus, EventType] = {
 }
 
 
+# The events of the changes that end a payment, which free its order (and only those: an ended
+# payment's later changes must not touch a claim another payment may hold now).
+RELEASING_EVENTS: frozenset[EventType] = frozenset(_ARRIVAL_EVENT[s] for s in RELEASES_ORDER)
+
+
 def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
 

@@ -19,7 +19,7 @@ from payments.adapters.dynamodb.codec import from_item, to_item, value
 from payments.application.ports import Page, TransactItem
 from payments.domain.errors import ConcurrentUpdate, Conflict, StoreUnavailable
 from payments.domain.events import DomainEvent
-from payments.domain.payment import PAID, Change, Dispute, Failure, Payment, PaymentStatus
+from payments.domain.payment import PAID, RELEASING_EVENTS, Change, Dispute, Failure, Payment, PaymentStatus
 
 STATE = "STATE"
 OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
@@ -162,7 +162,9 @@ class DynamoPaymentRepository:
             },
             self._put_event(change.event),
         ]
-        if not payment.live:
+        if change.event.event_type in RELEASING_EVENTS:
+            # The change that ends the payment frees its order; later changes of an ended payment (a
+            # stray intent recorded) leave the claim alone: the order may be another payment's now.
             operations.append(
                 {
                     "Update": {
