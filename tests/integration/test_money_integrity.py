@@ -280,3 +280,18 @@ def test_a_stray_charge_on_a_failed_payment_is_given_back_after_its_order_was_pa
     assert history(old_id)[-1] == "StrayChargeDetected"
     assert [r["amount"] for r in stripe_chain.refunds() if r["payment_intent"] == stray.id] == [10_000]
     assert create(order_id=order_id).body["code"] == "order_already_paid"  # the claim was left alone
+
+
+def test_a_capture_retried_after_its_answer_was_lost_and_its_key_forgotten_is_the_capture(aws, emulator):
+    held = create(capture="manual")
+    assert held.body["status"] == "requires_capture"
+    admin = {"sub": "admin-1", "admin": True, "idempotency_key": "capture-once"}
+    emulator.inject_fault("POST", "/v1/payment_intents", kind="drop_response", times=1)
+    lost = call("POST", f"/payments/{held.body['id']}/capture", **admin)
+    assert lost.status >= 500, lost.body  # Stripe captured; the answer never came back
+    emulator.forget_idempotency_keys()
+
+    again = call("POST", f"/payments/{held.body['id']}/capture", **admin)
+    assert again.status == 200, again.body
+    assert (again.body["status"], again.body["amount_captured"]) == ("succeeded", 10_000)
+    assert charges_captured(emulator, held.body["id"]) == 10_000

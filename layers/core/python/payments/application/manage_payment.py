@@ -12,7 +12,16 @@ from payments.domain.payment import Payment, PaymentStatus
 
 def capture_payment(payment: Payment, store: Store, gateway: PaymentGateway) -> Payment:
     payment.ensure_capturable()
-    intent = gateway.capture_intent(payment)
+    try:
+        intent = gateway.capture_intent(payment)
+    except IntentStateChanged:
+        # Captured (or canceled) at Stripe already: a retry after the answer was lost and Stripe forgot
+        # the key. Record what the intent is now; a capture that happened is the answer.
+        payment = record_intent(store, payment, gateway.retrieve_intent(_intent_of(payment)), gateway)
+        if payment.status is PaymentStatus.SUCCEEDED:
+            return payment
+        payment.ensure_capturable()
+        raise
     return store.update(payment.id, lambda current: current.apply_intent(intent, now()), known=payment)
 
 
