@@ -37,7 +37,8 @@ def delete(
         return ApiResult(204)
 
     # The Idempotency-Key is accepted on DELETE, not required (DESIGN section 3): without one a
-    # repeated delete answers 404, which is the truth.
+    # repeated delete answers 404, which is the truth. A key that is sent must be one: a blank key is a
+    # 400 that says so (api.idempotent_command), and a key used for another request is a 422.
     if idempotency_key is None:
         return api.result_response(run())
     return api.idempotent_command(app, "delete_payment_method", caller, run)

@@ -4,6 +4,7 @@ point (guards, correlation id, metrics, tracing), the caller, and idempotent com
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from payments.domain.errors import FieldError, PaymentsError, ValidationFailed
 from payments.http import idempotency
 from payments.http.auth import Caller, caller_from_event
-from payments.http.guards import parse_json_body
+from payments.http.guards import guard_request
 from payments.http.idempotency import ApiResult
 from payments.http.problems import PROBLEM_JSON, problem, problem_body, retry_after
 from payments.observability import logger, metrics, traced
@@ -104,12 +105,37 @@ def caller(app: APIGatewayRestResolver) -> Caller:
 def idempotent_command(
     app: APIGatewayRestResolver, operation: str, who: Caller, produce: Callable[[], ApiResult]
 ) -> Response[Any]:
-    """Run a POST/DELETE command under the caller's Idempotency-Key and answer its (first) result."""
+    """Run a POST/DELETE command under the caller's Idempotency-Key and answer its (first) result.
+
+    The key's record is bound to the operation, the resource and the body: the same key sent for
+    another payment, card or route is refused (422), a true retry replays the first answer."""
     event = app.current_event
-    key = idempotency.require_key(event.headers.get("idempotency-key"))
+    key = idempotency.require_key(event.headers.get("idempotency-key"), method=event.http_method)
     body = event.json_body if event.body else None
-    result = idempotency.run_idempotent(operation, who, key, body, produce, lambda_context=app.lambda_context)
+    result = idempotency.run_idempotent(
+        operation,
+        who,
+        key,
+        body,
+        produce,
+        resource=resource_path(event.raw_event),
+        lambda_context=app.lambda_context,
+    )
     return result_response(result)
+
+
+_PATH_PARAMETER = re.compile(r"\{([^{}]+?)\+?\}")
+
+
+def resource_path(event: dict[str, Any]) -> str:
+    """The request's resource below the stage: the route's template with its path parameters
+    (/payments/pay_1/capture), the same whichever host name or base path the request came through."""
+    template = event.get("resource")
+    parameters = event.get("pathParameters") or {}
+    if isinstance(template, str) and template:
+        return _PATH_PARAMETER.sub(lambda m: str(parameters.get(m.group(1), m.group(0))), template)
+    path = str(event.get("path") or "")
+    return path[len(STAGE_PREFIX) :] if path.startswith(STAGE_PREFIX + "/") else path
 
 
 def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -120,12 +146,33 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _lowercase_headers(event)
         try:
-            parse_json_body(event)
+            request = guard_request(event)
         except PaymentsError as error:
             return problem(error.status, error.code, error.title, error.detail, **error.extra)
+        if request.has_body:
+            # Any JSON media type the guard accepted is JSON to the resolver (it reads application/json).
+            _set_header(event, "content-type", JSON)
+        else:
+            # Nothing but whitespace is no body, whatever its Content-Type said.
+            event["body"], event["isBase64Encoded"] = None, False
+            _set_header(event, "content-type", None)
         return app.resolve(event, context)
 
     return traced(handler)
+
+
+def _set_header(event: dict[str, Any], name: str, value: str | None) -> None:
+    """Sets (or, with None, removes) a header whose name _lowercase_headers lower-cased."""
+    headers = event.get("headers")
+    multi = event.get("multiValueHeaders")
+    for found in (headers, multi):
+        if isinstance(found, dict):
+            found.pop(name, None)
+    if value is None:
+        return
+    event["headers"] = {**(headers if isinstance(headers, dict) else {}), name: value}
+    if isinstance(multi, dict):
+        multi[name] = [value]
 
 
 def _lowercase_headers(event: dict[str, Any]) -> None:

@@ -1,18 +1,26 @@
 """The caller, from what the Cognito User Pool authorizer put in requestContext.authorizer.claims.
 
-Nothing else in the request is trusted for identity.
+Nothing else in the request is trusted for identity. Admin rights come from membership of the group
+named exactly ADMIN_GROUP. A REST API's Cognito authorizer hands every claim on as a string, and the
+`cognito:groups` array as one of:
+
+- "[a b]": the names between brackets, separated by spaces. Exact: a Cognito group name is letters,
+  marks, symbols, digits and punctuation, never whitespace, so "[x,payments-admin]" is the one group
+  "x,payments-admin" and "[[payments-admin]" the one group "[payments-admin".
+- "a" or "a,b": one name as it is, or names joined by commas. A name may hold a comma, so "a,b" cannot
+  tell the groups "a" and "b" from one group "a,b": such a claim names no group we can trust and grants
+  no admin rights (where the authorizer flattens this way, an admin must be in the admin group only).
+- a list (direct invocations, other authorizers): its strings, exactly.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from payments.domain.errors import Forbidden, NotFound, Unauthenticated
 
 ADMIN_GROUP = "payments-admin"
-_GROUP_SPLIT = re.compile(r"[\s,\[\]]+")
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,17 @@ def caller_from_event(event: dict[str, Any]) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("no authenticated caller")
-    groups = claims.get("cognito:groups") or ""
-    if isinstance(groups, list):
-        names = {str(g) for g in groups}
-    else:
-        # API Gateway flattens the array claim into a string: "a,b" or "[a b]".
-        names = {g for g in _GROUP_SPLIT.split(str(groups)) if g}
-    return Caller(sub=sub, is_admin=ADMIN_GROUP in names)
+    return Caller(sub=sub, is_admin=ADMIN_GROUP in group_names(claims.get("cognito:groups")))
+
+
+def group_names(claim: Any) -> frozenset[str]:
+    """The group names the claim states unambiguously (see the module's docstring)."""
+    if isinstance(claim, (list, tuple)):
+        return frozenset(name for name in claim if isinstance(name, str))
+    if not isinstance(claim, str) or not claim:
+        return frozenset()
+    if claim.startswith("[") and claim.endswith("]"):
+        return frozenset(claim[1:-1].split())
+    if "," in claim or claim != claim.strip():
+        return frozenset()
+    return frozenset({claim})

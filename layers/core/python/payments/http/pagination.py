@@ -8,12 +8,16 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from payments.domain.errors import InvalidCursor
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# What encode_cursor makes: base64url payload, a dot, base64url signature. Anything else (non-ASCII
+# characters among them, which hmac.compare_digest cannot compare) is refused before any decoding.
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_=-]+")
 
 
 def encode_cursor(next_key: dict[str, Any] | None, key: bytes, binding: str) -> str | None:
@@ -28,12 +32,14 @@ def encode_cursor(next_key: dict[str, Any] | None, key: bytes, binding: str) -> 
 def decode_cursor(cursor: str | None, key: bytes, binding: str) -> dict[str, Any] | None:
     if not cursor:
         return None
+    if not isinstance(cursor, str) or not cursor.isascii() or not _CURSOR.fullmatch(cursor):
+        raise InvalidCursor("the cursor is malformed", param="cursor")
     payload, _, signature = cursor.partition(".")
-    if not payload or not hmac.compare_digest(signature, _sign(key, payload, binding)):
+    if not hmac.compare_digest(signature, _sign(key, payload, binding)):
         raise InvalidCursor("the cursor is not valid for this caller and query", param="cursor")
     try:
         decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidCursor("the cursor is malformed", param="cursor") from None
     if not isinstance(decoded, dict):
         raise InvalidCursor("the cursor is malformed", param="cursor")
