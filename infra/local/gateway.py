@@ -6,24 +6,33 @@
 - the Cognito authorizer: a local HS256 token (infra/local/tokens.py), 401 when missing, malformed,
   expired or signed with another key; its claims, as strings, in `requestContext.authorizer.claims`;
 - the webhook route's required `Stripe-Signature` header (the request validator), no authorizer;
-- API Gateway's limits: 10 MB request bodies (413), Lambda's 6 MB payloads, the 29 s integration timeout;
+- API Gateway's limits: 10 MB request bodies (413), Lambda's 6 MB payloads, the 29 s integration timeout
+  (504), counted from the moment the request is routed: time spent waiting for a free worker when all of
+  a function's workers are busy, and a cold start, count as they do in AWS;
 - the deployed API's gateway responses (infra/aws/api.py): problem+json bodies. An unknown path or
   method is a 404 `not_found` problem, as deployed (raw API Gateway would say 403 "Missing
   Authentication Token"; the stack's gateway response turns it into a 404);
 - local only: a catalog route whose function is not written yet answers 501 `not_implemented`, and
   /v1/openapi.json and /v1/docs (Swagger UI) document the API.
+
+Every request gets an HTTP answer: a failure of the local runtime itself (a worker that cannot be started)
+is a 502, a defect of the gateway a 500, never a dropped connection. The server is threaded (one daemon
+thread per connection) with a listen backlog deep enough for bursts of concurrent clients.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import queue
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from traceback import format_exception_only
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -137,18 +146,31 @@ LogLine = Callable[[str, str, str], None]  # (tag, message, level)
 
 
 class LocalGateway:
-    def __init__(self, invoker: Invoker, jwt_secret: str, docs: ApiDocs | None, log: LogLine) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        jwt_secret: str,
+        docs: ApiDocs | None,
+        log: LogLine,
+        *,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+    ) -> None:
         self._invoker = invoker
         self._jwt_secret = jwt_secret
         self._docs = docs
         self._log = log
+        self._integration_timeout_s = integration_timeout_s
         self._routes = catalog_routes()
         self._reported_missing: set[str] = set()  # Stripe retries each webhook: one 501 line is enough
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
-        response = self._respond(request, request_id)
+        try:
+            response = self._respond(request, request_id)
+        except Exception as error:  # a defect here must still answer, as API Gateway's own 500 does
+            response = problem(DEFAULT_5XX, "Internal server error", request_id, status=500)
+            response.note = "local gateway error: " + "".join(format_exception_only(error)).strip()
         response.headers += [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id[:16])]
         self._log_request(request, response, (time.perf_counter() - started) * 1000)
         return response
@@ -194,12 +216,7 @@ class LocalGateway:
             return self._not_implemented(route, request_id)
         event = proxy_event(request, request_id, match, claims)
         try:
-            invocation = self._invoker.invoke(
-                route.fn.name,
-                event,
-                timeout_s=min(route.fn.timeout_s, INTEGRATION_TIMEOUT_S),
-                request_id=request_id,
-            )
+            invocation = self._invoke(route, event, request_id)
         except InvocationError as error:
             return self._failed(route, request_id, error)
         response = _proxy_response(invocation.result, request_id)
@@ -209,6 +226,39 @@ class LocalGateway:
         if invocation.init_ms is not None:
             response.note += f" (cold start {invocation.init_ms:.0f} ms)"
         return response
+
+    def _invoke(self, route: Route, event: dict[str, Any], request_id: str) -> Invocation:
+        """The invocation's answer within the integration timeout, counted from now: a request that waits
+        for one of the function's workers (all busy) or for a cold start spends its own budget, as in AWS.
+        Past it the client gets a 504 and the invocation finishes unobserved, as a Lambda's does."""
+        outcome: queue.Queue[Invocation | BaseException] = queue.Queue(maxsize=1)
+
+        def run() -> None:
+            try:
+                outcome.put(
+                    self._invoker.invoke(
+                        route.fn.name,
+                        event,
+                        timeout_s=min(route.fn.timeout_s, self._integration_timeout_s),
+                        request_id=request_id,
+                    )
+                )
+            except InvocationError as error:
+                outcome.put(error)
+            except Exception as error:  # the runtime could not run it (e.g. no worker process could start)
+                kind = "".join(format_exception_only(error)).strip()
+                outcome.put(InvocationError("init", f"the function could not be invoked: {kind}"))
+
+        threading.Thread(target=run, name=f"invoke {route.fn.name} {request_id}", daemon=True).start()
+        try:
+            result = outcome.get(timeout=self._integration_timeout_s)
+        except queue.Empty:
+            raise InvocationError(
+                "timeout", f"no answer within the {self._integration_timeout_s:g} s integration timeout"
+            ) from None
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def _not_implemented(self, route: Route, request_id: str) -> Response:
         detail = (
@@ -322,9 +372,18 @@ def _proxy_response(result: Any, request_id: str) -> Response:
 # --------------------------------------------------------------------------- HTTP server
 
 
+# socketserver's default listen backlog is 5: a burst of concurrent clients overflows it, and the kernel
+# drops their handshakes (clients stall for seconds, time out or are reset). Linux caps it at somaxconn.
+LISTEN_BACKLOG = 1024
+# A keep-alive connection that sends nothing for this long is closed (its thread ends with it).
+IDLE_CONNECTION_TIMEOUT_S = 120.0
+
+
 class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # one thread per connection; none of them keeps the process alive
+    block_on_close = False
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
         self.gateway = gateway
@@ -338,6 +397,12 @@ class GatewayServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is not the gateway's error: no traceback for it."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
 
 _DRAIN_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not read at all: the connection closes
 
@@ -346,12 +411,20 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "local-apigateway"
     sys_version = ""
+    timeout = IDLE_CONNECTION_TIMEOUT_S
     server: GatewayServer
 
     def do_GET(self) -> None:
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Any other method (TRACE, QUERY, PROPFIND, ...) goes through the gateway too, which answers it
+        as deployed (no such route: 404) instead of http.server's own 501 HTML page."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def handle_expect_100(self) -> bool:
         if self._declared_length() > MAX_BODY_BYTES:  # refuse before the client sends the body

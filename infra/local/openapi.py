@@ -9,6 +9,13 @@ build theirs with `api.create_app()`, which that scan cannot see. So the catalog
 every API function whose app.py exists is added to the same merge, and the result is checked against the
 catalog (each implemented route present, nothing outside it). A route served by a raw handler without a
 resolver (Stripe's webhook, which must read its body byte for byte) is described from the catalog.
+
+Then every operation gets every answer its route can give, each problem+json status with what it means
+there: the gateway's (authorizer, body limits, throttling, timeouts, its own 5xx), the HTTP layer's and
+the domain errors' (payments/domain/errors.py), decided by the route's shape in the catalog (authorizer,
+admin only, command, body, path id, Stripe) and a few route-specific ones (ROUTE_ANSWERS). Commands get
+the Idempotency-Key header (required on POST, optional on DELETE), Retry-After and Idempotent-Replayed
+headers where they are sent, and a 204 has no body.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import sys
 import tomllib
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +40,8 @@ SECURITY_SCHEME = "cognito"
 DESCRIPTION = (
     "Pay for orders, save cards and follow payments. Amounts are integers in the currency's minor unit; "
     "errors are RFC 9457 problem details (`application/problem+json`) with a machine-readable `code`. "
-    "Every POST needs an `Idempotency-Key` header. Authenticate with a Cognito ID token "
+    "Every POST needs an `Idempotency-Key` header (except Stripe's webhook; a DELETE accepts one). "
+    "Authenticate with a Cognito ID token "
     "(`Authorization: Bearer <token>`; locally: `make token`)."
 )
 
@@ -83,7 +92,7 @@ def build_document(root: Path = ROOT) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     for fn in without_resolver:
         _add_catalog_operation(document, fn)
-    _problem_responses(document)
+    _problem_responses(document, root)
     _mark_open_routes(document)
     _check_against_catalog(document, root)
     return document
@@ -103,14 +112,10 @@ def _defines_resolver(source: Path) -> bool:
 def _add_catalog_operation(document: dict[str, Any], fn: catalog.Function) -> None:
     """A route served by a raw handler (no resolver: Stripe's webhook), described from the catalog."""
     assert fn.route is not None
-    problem = {"application/problem+json": {"schema": {"type": "object"}}}
     operation: dict[str, Any] = {
         "summary": fn.description,
         "operationId": fn.name,
-        "responses": {
-            "200": {"description": "Accepted"},
-            "400": {"description": "Refused", "content": problem},
-        },
+        "responses": {"200": {"description": "Accepted"}},
     }
     if not fn.route.authorizer:
         operation["tags"] = ["webhooks"]
@@ -124,9 +129,23 @@ def _add_catalog_operation(document: dict[str, Any], fn: catalog.Function) -> No
                 "application/json": {"schema": {"type": "object", "description": "A Stripe event, as sent"}}
             },
         }
-        operation["responses"]["500"] = {"description": "Not forwarded; Stripe retries", "content": problem}
+        operation["responses"]["200"] = {
+            "description": "Verified; forwarded to the bus, a repeat of one already forwarded, or a type "
+            "no subscriber handles",
+            "content": {"application/json": {"schema": WEBHOOK_RECEIPT_SCHEMA}},
+        }
     document.setdefault("paths", {}).setdefault(fn.route.path, {})[fn.route.method.lower()] = operation
 
+
+WEBHOOK_RECEIPT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["received", "id", "outcome"],
+    "properties": {
+        "received": {"type": "boolean", "const": True},
+        "id": {"type": "string", "description": "Stripe's event id"},
+        "outcome": {"type": "string", "enum": ["forwarded", "duplicate", "ignored"]},
+    },
+}
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -148,25 +167,252 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "param": {"type": "string"},
         "decline_code": {"type": "string"},
         "payment_id": {"type": "string"},
+        "request_id": {"type": "string", "description": "API Gateway's request id (its own answers)"},
+    },
+}
+# API Gateway's own 5xx answer (its DEFAULT_5XX gateway response, e.g. when the function failed) cannot
+# know the status, so it has no `status` member; a 500 or 502 may be either kind.
+GATEWAY_PROBLEM_SCHEMA: dict[str, Any] = {
+    **PROBLEM_SCHEMA,
+    "description": "A problem as in Problem; API Gateway's own 5xx answers carry no `status`",
+    "required": ["type", "title", "detail", "code"],
+}
+PROBLEM_JSON = "application/problem+json"
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds to wait before retrying (with the same Idempotency-Key)",
+    "schema": {"type": "integer", "minimum": 0},
+}
+REPLAYED_HEADER: dict[str, Any] = {
+    "description": "`true` on the stored answer of an earlier request with the same Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+# Answers a route gives beyond what its shape (authorizer, command, body, path id) implies; see
+# payments/application and the handlers.
+ROUTE_ANSWERS: dict[str, dict[int, str]] = {
+    "process_payment": {
+        402: "`card_declined`: the bank declined the card (`decline_code` says why)",
+        404: "`not_found`: the saved payment method (`payment_method_id`) is not the caller's",
+    },
+    "save_payment_method": {402: "`card_declined`: the bank declined the card when it was attached"},
+    "list_payments": {
+        404: "`not_found`: `customer_id` names another customer (customers list only their own)"
     },
 }
 
 
-def _problem_responses(document: dict[str, Any]) -> None:
-    """The handlers answer invalid requests with 400 problem+json, not Powertools' default 422."""
+@dataclass(frozen=True)
+class _Operation:
+    """What decides an operation's answers: its catalog route and its documented shape."""
+
+    fn: catalog.Function
+    route: catalog.Route
+    operation: dict[str, Any]
+    body_properties: frozenset[str]
+
+    @property
+    def webhook(self) -> bool:
+        return not self.route.authorizer
+
+    @property
+    def command(self) -> bool:
+        """Runs under an Idempotency-Key: every POST but the webhook, and DELETE."""
+        return not self.webhook and self.route.method in ("POST", "DELETE")
+
+    @property
+    def key_required(self) -> bool:
+        return self.command and self.route.method == "POST"
+
+    @property
+    def path_id(self) -> bool:
+        return "{" in self.route.path
+
+    @property
+    def lists(self) -> bool:
+        return any(p.get("name") == "cursor" for p in self.operation.get("parameters", []))
+
+    @property
+    def stripe(self) -> bool:
+        return catalog.STRIPE_API_KEY in self.fn.secrets
+
+
+def _answers(op: _Operation) -> dict[int, str]:
+    """Every status the route answers (besides its successes), with what each means there."""
+    extra = ROUTE_ANSWERS.get(op.fn.name, {})
+    answers: dict[int, str] = {400: _bad_request(op)}
+    if not op.webhook:
+        answers[401] = (
+            "`unauthenticated`: no token, or a malformed, expired or foreign one (the Cognito authorizer)"
+        )
+    if 402 in extra:
+        answers[402] = extra[402]
+    forbidden = []
+    if op.route.admin_only:
+        forbidden.append("`forbidden`: the operation is for payments admins")
+    if "customer_id" in op.body_properties:
+        forbidden.append("`forbidden`: only admins and services may act for another customer (`customer_id`)")
+    forbidden.append("`forbidden`: blocked by the web application firewall (e.g. its per-client rate rule)")
+    answers[403] = "; ".join(forbidden)
+    if op.path_id:
+        answers[404] = "`not_found`: no such resource, or another customer's (never 403: no existence oracle)"
+    elif 404 in extra:
+        answers[404] = extra[404]
+    if op.command:
+        answers[409] = (
+            "`request_in_progress`: a request with this Idempotency-Key is still running (Retry-After); "
+            "`concurrent_update`: the resource changed meanwhile, retry; or a conflict with its state"
+        )
+    elif op.webhook:
+        answers[409] = (
+            "`request_in_progress`: another delivery of this event is being forwarded; Stripe retries"
+        )
+    # Any request may carry a body, a GET too: API Gateway's size limit and the handlers' media type
+    # check apply to every route (the webhook takes Stripe's bytes as sent, whatever their type).
+    answers[413] = "`request_too_large`: the body is over API Gateway's 10 MB or Lambda's 6 MB payload"
+    if not op.webhook:
+        answers[415] = "`unsupported_media_type`: a body whose Content-Type is not JSON (`application/json`)"
+    if op.command:
+        answers[422] = "`idempotency_key_reused`: this Idempotency-Key was used with a different request"
+    answers[429] = "`rate_limited`: API Gateway's throttling" + (
+        "; or Stripe's rate limiting (Retry-After), retry with the same Idempotency-Key" if op.stripe else ""
+    )
+    answers[500] = "`internal_error`: an unexpected failure, logged" + (
+        "; Stripe retries" if op.webhook else ""
+    )
+    answers[502] = "`internal_error`: the function failed (API Gateway's answer, without `status`)" + (
+        "; `payment_provider_error`: Stripe failed, retry with the same Idempotency-Key" if op.stripe else ""
+    )
+    if op.command:
+        answers[503] = (
+            "Nothing was decided, retry with the same Idempotency-Key (Retry-After): "
+            "`payment_provider_unavailable` (Stripe unreachable), `store_unavailable` (the database stayed "
+            "busy)" + (", `events_unavailable` (stored, not yet announced)" if op.fn.publishes else "")
+        )
+    answers[504] = "`timeout`: no answer within API Gateway's 29 s integration timeout"
+    return answers
+
+
+def _bad_request(op: _Operation) -> str:
+    if op.webhook:
+        return (
+            "Not accepted, nothing forwarded: `validation_error` (no Stripe-Signature header, API "
+            "Gateway's request validator), `signature_invalid`, `malformed_event`, `livemode_mismatch`"
+        )
+    codes = [
+        "`validation_error` (every bad field listed)",
+        "`malformed_json`",
+        "`malformed_body` (not UTF-8)",
+        "`payload_too_large` (64 KB)",
+        "`nesting_too_deep`",
+        "`duplicate_key` (a key twice in an object)",
+        "`card_data_not_accepted` (a card number anywhere in the body)",
+    ]
+    if op.command:
+        codes.append("`idempotency_key_missing`" + ("" if op.key_required else " (an empty key)"))
+    if op.lists:
+        codes.append("`invalid_cursor`")
+    if op.stripe:
+        codes.append("`payment_method_invalid`, `amount_too_small` or `invalid_request` (refused by Stripe)")
+    return "Invalid request: " + ", ".join(codes)
+
+
+def _problem_responses(document: dict[str, Any], root: Path) -> None:
+    """Every answer of every operation, documented: the statuses its route can answer (problem+json,
+    RFC 9457; the handlers answer invalid requests with 400, not Powertools' default 422), a required
+    Idempotency-Key on commands, Retry-After and Idempotent-Replayed where they are sent, no body on 204."""
     components = document.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for item in document.get("paths", {}).values():
-        for operation in item.values():
-            responses = operation.get("responses", {})
-            if responses.pop("422", None) is not None:
-                responses["400"] = {
-                    "description": "Invalid request (every bad field listed)",
-                    "content": problem,
-                }
-    for unused in ("HTTPValidationError", "ValidationError"):
+    components["GatewayProblem"] = GATEWAY_PROBLEM_SCHEMA
+    document["components"]["headers"] = {
+        "IdempotentReplayed": REPLAYED_HEADER,
+        "RetryAfter": RETRY_AFTER_HEADER,
+    }
+    # Powertools' own validation models: its 422 and response validation are not ours (nothing may point
+    # at a dropped schema: ResponseValidationError refers to ValidationError).
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
         components.pop(unused, None)
+    for fn in implemented_routes(root):
+        assert fn.route is not None
+        operation = document.get("paths", {}).get(fn.route.path, {}).get(fn.route.method.lower())
+        if operation is None:
+            continue  # _check_against_catalog reports it
+        op = _Operation(fn, fn.route, operation, _body_properties(document, operation))
+        _idempotency_key(op)
+        responses: dict[str, Any] = operation.setdefault("responses", {})
+        responses.pop("422", None)  # Powertools' validation answer; ours is a 400 (and 422 means reuse)
+        for code, description in _answers(op).items():
+            declared = responses.get(str(code))
+            schema = "GatewayProblem" if code in (500, 502) else "Problem"
+            responses[str(code)] = {
+                # The handler's own words about its route first (e.g. which conflicts), then the rest.
+                "description": f"{declared['description']}; {description}" if declared else description,
+                "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+            }
+        for status, response in responses.items():
+            _headers(op, int(status), response)
+        operation["responses"] = dict(sorted(responses.items()))
+    defined = {
+        f"#/components/{kind}/{name}" for kind, items in document["components"].items() for name in items
+    }
+    dangling = sorted(_references(document) - defined)
+    if dangling:
+        raise DocumentError(f"the document refers to components it does not have: {dangling}")
+
+
+def _references(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_references(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_references(item) for item in node))
+    return set()
+
+
+def _idempotency_key(op: _Operation) -> None:
+    parameters = op.operation.setdefault("parameters", [])
+    parameters[:] = [p for p in parameters if str(p.get("name")).lower() != IDEMPOTENCY_KEY.lower()]
+    if not op.command:
+        if not parameters:
+            op.operation.pop("parameters")
+        return
+    parameters.append(
+        {
+            "name": IDEMPOTENCY_KEY,
+            "in": "header",
+            "required": op.key_required,
+            "schema": IDEMPOTENCY_KEY_SCHEMA,
+            "description": (
+                "The client's unique key for this request (e.g. a UUID): a retry with the same key and body "
+                "gets the first answer, never a second charge"
+                if op.key_required
+                else "Optional: with one, a repeated delete gets the first answer; without, a 404"
+            ),
+        }
+    )
+
+
+def _headers(op: _Operation, status: int, response: dict[str, Any]) -> None:
+    headers: dict[str, Any] = {}
+    if op.command and (status < 300 or status in (400, 402, 403, 404, 409)):
+        # Outcomes stored with the Idempotency-Key are replayed with this header.
+        headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/IdempotentReplayed"}
+    if status in (429, 503) or (status == 409 and (op.command or op.webhook)):
+        headers["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
+    if headers:
+        response["headers"] = headers
+    if status == 204:
+        response.pop("content", None)  # no body, no Content-Type
+
+
+def _body_properties(document: dict[str, Any], operation: dict[str, Any]) -> frozenset[str]:
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    for option in [schema, *schema.get("anyOf", [])]:
+        ref = option.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            target = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+            return frozenset(target.get("properties", {}))
+    return frozenset(schema.get("properties", {}))
 
 
 def _version(root: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra import catalog
 from infra.local import gateway
+from infra.local.apigw import catalog_routes
 from payments.http.problems import TYPE_BASE
 
 
@@ -20,7 +21,7 @@ def test_local_gateway_problems_are_the_deployed_ones() -> None:
 
 
 def test_the_gateway_serves_every_catalog_route_under_the_stage() -> None:
-    routes = {(route.method, route.template) for route in gateway.catalog_routes()}
+    routes = {(route.method, route.template) for route in catalog_routes()}
 
     assert routes == {(fn.route.method, fn.route.path) for fn in catalog.api_functions() if fn.route}
     assert f"/{catalog.API_STAGE}" == gateway.STAGE

@@ -40,7 +40,14 @@ def test_an_expired_token_is_401(frontend: Frontend) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/nothing-here"), ("DELETE", "/payments"), ("GET", "/")]
+    ("method", "path"),
+    [
+        ("GET", "/nothing-here"),
+        ("DELETE", "/payments"),
+        ("GET", "/"),
+        ("TRACE", "/payments"),  # any method, not only those http.server knows
+        ("QUERY", "/payments"),
+    ],
 )
 def test_an_unknown_route_is_404_as_deployed(frontend: Frontend, method: str, path: str) -> None:
     answer = frontend.alice.call(method, path)

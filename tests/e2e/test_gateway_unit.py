@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -184,3 +185,75 @@ def test_an_oversized_body_is_refused_before_routing() -> None:
     response = gateway(FakeFunctions())[0].handle(Request("POST", "/v1/anything", [], too_large=True))
 
     assert response.status == 413
+
+
+class BusyFunctions(FakeFunctions):
+    """Every worker of the function is busy: an invocation waits until `free` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.free = threading.Event()
+
+    def invoke(
+        self,
+        function: str,
+        event: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        request_id: str | None = None,
+    ) -> Invocation:
+        self.free.wait()
+        return super().invoke(function, event, timeout_s=timeout_s, request_id=request_id)
+
+
+def test_waiting_for_a_busy_function_counts_toward_the_integration_timeout() -> None:
+    functions = BusyFunctions()
+    local = LocalGateway(functions, SECRET, None, lambda *_: None, integration_timeout_s=0.2)
+    try:
+        response = local.handle(Request("GET", "/v1/payments", [bearer()]))
+    finally:
+        functions.free.set()
+
+    body = json.loads(response.body)
+    assert response.status == 504
+    assert (body["code"], body["detail"]) == ("timeout", "Endpoint request timed out")
+
+
+class BrokenRuntime(FakeFunctions):
+    def invoke(
+        self,
+        function: str,
+        event: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        request_id: str | None = None,
+    ) -> Invocation:
+        raise OSError(11, "Resource temporarily unavailable")  # e.g. no worker process could be started
+
+
+def test_a_runtime_that_cannot_invoke_answers_502_not_a_dropped_connection() -> None:
+    local, lines = gateway(BrokenRuntime())
+
+    response = local.handle(Request("GET", "/v1/payments", [bearer()]))
+
+    assert response.status == 502
+    assert json.loads(response.body)["code"] == "internal_error"
+    assert "could not be invoked" in lines[0][1]
+
+
+class FailingDocs:
+    def document(self) -> bytes:
+        raise RuntimeError("defect")
+
+
+def test_a_defect_in_the_gateway_answers_500_not_a_dropped_connection() -> None:
+    lines: list[tuple[str, str, str]] = []
+    docs: Any = FailingDocs()
+    local = LocalGateway(FakeFunctions(), SECRET, docs, lambda *line: lines.append(line))
+
+    response = local.handle(Request("GET", "/v1/openapi.json", []))
+
+    assert response.status == 500
+    assert json.loads(response.body)["code"] == "internal_error"
+    assert ("Content-Type", "application/problem+json") in response.headers
+    assert "RuntimeError: defect" in lines[0][1]
