@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from infra import catalog
 from infra.local.resources import function_environment
@@ -27,3 +31,19 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 # In-process tests run every function in one interpreter: give it the union of their variables.
 for _fn in catalog.FUNCTIONS:
     os.environ.update(function_environment(_fn))
+
+
+# No test may depend on the date it runs: `make test-future` sets TEST_CLOCK_SHIFT_DAYS and every
+# in-process test runs with the clock that many days ahead (time.time, datetime.now and their kin; the
+# monotonic clock is left alone). Tests marked e2e drive a stack in other processes, which read the
+# machine's clock: they run unshifted, and the future run leaves them out (make test runs them).
+@pytest.fixture(autouse=True)
+def shifted_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    days = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0)
+    if not days or request.node.get_closest_marker("e2e"):
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True):
+        yield
