@@ -24,6 +24,20 @@ def frontend(emulator: Any) -> stripe.StripeClient:
     return stripe.StripeClient(STRIPE_TEST_KEY, base_addresses={"api": emulator.url}, max_network_retries=0)
 
 
+def charge_behind_our_back(emulator: Any, payment_id: str) -> Any:
+    """An intent naming our payment that we did not make (a script, a copy in the dashboard)."""
+    return frontend(emulator).v1.payment_intents.create(
+        params={
+            "amount": 10_000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": {"payment_id": payment_id},
+        }
+    )
+
+
 def create(order_id: str | None = None, key: str | None = None, **overrides: Any) -> Any:
     body = {"order_id": order_id or f"order-{uuid.uuid4().hex[:10]}", "amount": 10_000, "currency": "usd"}
     body.update({"payment_method_id": "pm_card_visa", **overrides})
@@ -152,16 +166,7 @@ def test_a_second_intent_for_one_payment_is_recorded_and_given_back(
     paid = create()
     assert paid.status == 201
     # Someone (a script, a dashboard copy) charges again with our payment's metadata.
-    stray = frontend(stripe_chain).v1.payment_intents.create(
-        params={
-            "amount": 10_000,
-            "currency": "usd",
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-            "metadata": {"payment_id": paid.body["id"]},
-        }
-    )
+    stray = charge_behind_our_back(stripe_chain, paid.body["id"])
     assert stripe_chain.wait_for_webhooks(timeout=10)
     dispatcher.drain()
     assert stripe_chain.wait_for_webhooks(timeout=10)
@@ -263,16 +268,7 @@ def test_a_stray_charge_on_a_failed_payment_is_given_back_after_its_order_was_pa
     order_id = payment(old_id)["order_id"]
     again = create(order_id=order_id)
     assert again.status == 201  # the order now belongs to the new payment
-    stray = frontend(stripe_chain).v1.payment_intents.create(
-        params={
-            "amount": 10_000,
-            "currency": "usd",
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-            "metadata": {"payment_id": old_id},
-        }
-    )
+    stray = charge_behind_our_back(stripe_chain, old_id)
     for _ in range(2):  # the stray's events, then its refund's
         assert stripe_chain.wait_for_webhooks(timeout=10)
         assert "dlq" not in [d.outcome for d in dispatcher.drain()]

@@ -96,6 +96,19 @@ def event_from_item(item: dict[str, Any]) -> DomainEvent:
     return DomainEvent.model_validate(from_item(item)["event"])
 
 
+def created_before_on_index(table: str, status_pk: str, before: str, limit: int) -> list[dict[str, Any]]:
+    """Items of the by_status index under `status_pk` created before the moment, oldest first."""
+    response = client("dynamodb").query(
+        TableName=table,
+        IndexName="by_status",
+        KeyConditionExpression="status_pk = :v AND created_sk < :before",
+        ExpressionAttributeValues={":v": {"S": status_pk}, ":before": {"S": before}},
+        Limit=limit,
+    )
+    items: list[dict[str, Any]] = response.get("Items", [])
+    return items
+
+
 # ----------------------------------------------------------------------------- repository
 
 
@@ -218,14 +231,8 @@ class DynamoPaymentRepository:
 
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first (the by_status index)."""
-        response = self._db.query(
-            TableName=self.table,
-            IndexName="by_status",
-            KeyConditionExpression="status_pk = :v AND created_sk < :before",
-            ExpressionAttributeValues={":v": {"S": f"STATUS#{status}"}, ":before": {"S": created_before}},
-            Limit=limit,
-        )
-        return [payment_from_item(item) for item in response.get("Items", [])]
+        items = created_before_on_index(self.table, f"STATUS#{status}", created_before, limit)
+        return [payment_from_item(item) for item in items]
 
     def mark_published(self, events: Sequence[DomainEvent]) -> None:
         for event in events:

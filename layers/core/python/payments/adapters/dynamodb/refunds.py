@@ -15,7 +15,7 @@ from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
-from payments.adapters.dynamodb.payments import payment_from_item, payment_key
+from payments.adapters.dynamodb.payments import created_before_on_index, payment_from_item, payment_key
 from payments.adapters.dynamodb.reads import get_together
 from payments.application.ports import TransactItem
 from payments.domain.payment import Payment
@@ -86,14 +86,8 @@ class DynamoRefunds:
 
     def awaiting_stripe(self, created_before: str, limit: int) -> list[Refund]:
         """Refunds reserved before the moment that Stripe has not answered yet, oldest first."""
-        response = self._db.query(
-            TableName=self.table,
-            IndexName="by_status",
-            KeyConditionExpression="status_pk = :v AND created_sk < :before",
-            ExpressionAttributeValues={":v": {"S": AWAITING_STRIPE}, ":before": {"S": created_before}},
-            Limit=limit,
-        )
-        return [refund_from_item(item) for item in response.get("Items", [])]
+        items = created_before_on_index(self.table, AWAITING_STRIPE, created_before, limit)
+        return [refund_from_item(item) for item in items]
 
     def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
         return TransactItem({"Put": self._put(refund, previous)})
