@@ -291,3 +291,14 @@ def test_a_capture_retried_after_its_answer_was_lost_and_its_key_forgotten_is_th
     assert again.status == 200, again.body
     assert (again.body["status"], again.body["amount_captured"]) == ("succeeded", 10_000)
     assert charges_captured(emulator, held.body["id"]) == 10_000
+
+
+def test_a_stray_charge_someone_refunded_already_is_recorded_not_parked(stripe_chain, dispatcher):
+    paid = create()
+    stray = charge_behind_our_back(stripe_chain, paid.body["id"])
+    frontend(stripe_chain).v1.refunds.create(params={"payment_intent": stray.id})  # in the dashboard
+    for _ in range(2):
+        assert stripe_chain.wait_for_webhooks(timeout=10)
+        assert "dlq" not in [d.outcome for d in dispatcher.drain()]
+    assert "StrayChargeDetected" in history(paid.body["id"])
+    assert [r["amount"] for r in stripe_chain.refunds() if r["payment_intent"] == stray.id] == [10_000]

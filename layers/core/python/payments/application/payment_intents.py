@@ -63,10 +63,10 @@ def record_intent(store: Store, payment: Payment, intent: IntentSnapshot, gatewa
     if is_stray(payment, intent):
         return record_stray(store, payment, intent, gateway)
     final = close_failed_attempt(payment, intent, gateway)
-    return store.update(payment.id, lambda current: _apply(current, final, gateway), known=payment)
+    return store.update(payment.id, lambda current: _apply(current, final), known=payment)
 
 
-def _apply(payment: Payment, intent: IntentSnapshot, gateway: PaymentGateway) -> Change | None:
+def _apply(payment: Payment, intent: IntentSnapshot) -> Change | None:
     if is_stray(payment, intent):
         return None  # decided on a fresh read: the caller's next event (or the janitor) records it
     at = now()
@@ -94,6 +94,8 @@ def record_stray(store: Store, payment: Payment, intent: IntentSnapshot, gateway
     )
     action = "recorded"
     if settings().stray_charge_policy == "give_back":
+        if intent.status == "processing":
+            return payment  # nothing to give back yet: its success (or failure) is the next news
         if intent.status == "requires_capture":
             gateway.cancel_intent(payment, intent.id, reason="duplicate")
             action = "authorization_canceled"

@@ -143,9 +143,12 @@ class StripeGateway:
         )
 
     def refund_intent(self, payment: Payment, intent_id: str) -> None:
-        """Give back everything a stray intent (one our books do not hold) captured."""
-        self._call(
-            lambda: self._stripe.v1.refunds.create(
+        """Give back everything a stray intent (one our books do not hold) captured; one refunded in
+        full already (by someone else) counts as given back."""
+        import stripe
+
+        try:
+            self._stripe.v1.refunds.create(
                 params={
                     "payment_intent": intent_id,
                     "reason": "duplicate",
@@ -153,7 +156,11 @@ class StripeGateway:
                 },
                 options={"idempotency_key": f"{payment.id}:stray-refund:{intent_id}"},
             )
-        )
+        except stripe.InvalidRequestError as error:
+            if getattr(error, "code", None) != "charge_already_refunded":
+                raise translate(error) from error
+        except stripe.StripeError as error:
+            raise translate(error) from error
 
     def _intent_call(self, call: Callable[[], Any]) -> IntentSnapshot:
         import stripe
