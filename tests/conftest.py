@@ -10,6 +10,9 @@ import pytest
 
 from infra import catalog
 from infra.local.resources import function_environment
+from tests.support import one_request_per_thread
+
+one_request_per_thread.install()
 
 os.environ.update(
     {

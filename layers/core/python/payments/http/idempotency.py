@@ -54,8 +54,10 @@ class ApiResult:
 
 
 def _storable(error: PaymentsError) -> bool:
-    """Client-side outcomes are final; server faults, throttling and lost races are retried."""
-    return 400 <= error.status < 500 and error.status != 429 and not isinstance(error, ConcurrentUpdate)
+    """Client-side outcomes are final; server faults, throttling, lost races and a request still
+    running (here or at Stripe) are retried."""
+    retried = (ConcurrentUpdate, RequestInProgress)
+    return 400 <= error.status < 500 and error.status != 429 and not isinstance(error, retried)
 
 
 def require_key(key: str | None, *, method: str = "POST") -> str:

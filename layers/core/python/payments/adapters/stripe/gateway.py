@@ -16,6 +16,7 @@ from payments.domain.errors import (
     ProviderResponseIncomplete,
     ProviderUnavailable,
     RateLimited,
+    RequestInProgress,
 )
 from payments.domain.payment import Failure, IntentSnapshot, Payment
 from payments.domain.payment_method import Card, StripePaymentMethod
@@ -166,7 +167,7 @@ class StripeGateway:
         import stripe
 
         try:
-            return intent_snapshot(call())
+            return intent_snapshot(_once_key_is_free(call))
         except stripe.CardError as error:
             # A decline still leaves a PaymentIntent: keep its failure in our history.
             intent = (error.error and error.error.payment_intent) or None
@@ -267,9 +268,32 @@ class StripeGateway:
         import stripe
 
         try:
-            return call()
+            return _once_key_is_free(call)
         except stripe.StripeError as error:
             raise translate(error) from error
+
+
+# Stripe answers 409 while another request with the same idempotency key is running (ours: two requests
+# of one payment, or two saves of one card, meet on one derived key). Wait for it, as the SDK's own
+# retries would, then its saved answer is replayed; if it keeps running, the client is told to retry.
+KEY_IN_USE_ATTEMPTS = 5
+KEY_IN_USE_BACKOFF_SECONDS = 0.05
+
+
+def _once_key_is_free(call: Callable[[], T]) -> T:
+    import random
+    import time
+
+    import stripe
+
+    for attempt in range(KEY_IN_USE_ATTEMPTS):
+        try:
+            return call()
+        except stripe.APIError as error:
+            if getattr(error, "http_status", None) != 409 or attempt == KEY_IN_USE_ATTEMPTS - 1:
+                raise
+        time.sleep(random.uniform(0, KEY_IN_USE_BACKOFF_SECONDS * 2**attempt))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")
 
 
 def _metadata(obj: Any) -> dict[str, str]:
@@ -407,6 +431,10 @@ def translate(error: Exception) -> PaymentsError:
     """Stripe's errors in our terms. Never forwards Stripe's raw message for server-side faults."""
     import stripe
 
+    if getattr(error, "http_status", None) == 409:
+        return RequestInProgress(
+            "a request with the same key is still running at the payment provider; retry"
+        )
     if isinstance(error, stripe.RateLimitError):
         return RateLimited("the payment provider is rate limiting; retry with the same Idempotency-Key")
     if isinstance(error, stripe.APIConnectionError):
