@@ -302,3 +302,25 @@ def test_a_stray_charge_someone_refunded_already_is_recorded_not_parked(stripe_c
         assert "dlq" not in [d.outcome for d in dispatcher.drain()]
     assert "StrayChargeDetected" in history(paid.body["id"])
     assert [r["amount"] for r in stripe_chain.refunds() if r["payment_intent"] == stray.id] == [10_000]
+
+
+def test_another_intent_that_failed_never_moves_our_payment(aws, emulator, dispatcher):
+    started = create(payment_method_id="pm_card_authenticationRequired", return_url="https://shop.example/d")
+    assert started.body["status"] == "requires_action"
+    other = frontend(emulator).v1.payment_intents.create(
+        params={
+            "amount": 10_000,
+            "currency": "usd",
+            "payment_method": "pm_card_chargeDeclined",
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": {"payment_id": started.body["id"]},
+        }
+    )
+    with pytest.raises(stripe.CardError):
+        frontend(emulator).v1.payment_intents.confirm(other.id)
+    from tests.support.bus import put_stripe_event
+
+    for event in emulator.events("payment_intent.payment_failed"):
+        put_stripe_event(event)
+    assert "dlq" not in [d.outcome for d in dispatcher.drain()]
+    assert payment(started.body["id"])["status"] == "requires_action"  # still waiting for its own 3DS

@@ -62,22 +62,30 @@ def record_intent(store: Store, payment: Payment, intent: IntentSnapshot, gatewa
     """Apply what Stripe says of the payment's own intent (rule 1), or record a stray one (rule 4)."""
     if is_stray(payment, intent):
         return record_stray(store, payment, intent, gateway)
+    if not is_own(payment, intent):
+        # Another intent naming the payment that holds no money: nothing of ours to move.
+        logger.warning("intent %s names payment %s, which has another intent", intent.id, payment.id)
+        return payment
     final = close_failed_attempt(payment, intent, gateway)
     return store.update(payment.id, lambda current: _apply(current, final), known=payment)
 
 
 def _apply(payment: Payment, intent: IntentSnapshot) -> Change | None:
-    if is_stray(payment, intent):
+    if is_stray(payment, intent) or not is_own(payment, intent):
         return None  # decided on a fresh read: the caller's next event (or the janitor) records it
     at = now()
     return payment.apply_intent(intent, at) or payment.record_fee(intent, at)
 
 
+def is_own(payment: Payment, intent: IntentSnapshot) -> bool:
+    """The payment's intent, or the first one Stripe reports for a payment that has none yet."""
+    return payment.stripe_payment_intent_id in (None, intent.id)
+
+
 def is_stray(payment: Payment, intent: IntentSnapshot) -> bool:
     if not intent.holds_money or intent.id in payment.stray_intents:
         return False
-    another = payment.stripe_payment_intent_id not in (None, intent.id)
-    return another or payment.status in RELEASES_ORDER
+    return not is_own(payment, intent) or payment.status in RELEASES_ORDER
 
 
 def record_stray(store: Store, payment: Payment, intent: IntentSnapshot, gateway: PaymentGateway) -> Payment:
