@@ -13,29 +13,19 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.integration.conftest import STRIPE_TEST_KEY
 from tests.support.api import call
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stripe_webhooks import history, intent_of, journal, ledger_balances, payment
+from tests.support.stripe_webhooks import (
+    history,
+    intent_of,
+    intent_outside_our_api,
+    journal,
+    ledger_balances,
+    payment,
+    stripe_client,
+)
 
-
-def frontend(emulator: Any) -> stripe.StripeClient:
-    """Stripe as the customer's browser reaches it (the emulator has no publishable keys)."""
-    return stripe.StripeClient(STRIPE_TEST_KEY, base_addresses={"api": emulator.url}, max_network_retries=0)
-
-
-def charge_behind_our_back(emulator: Any, payment_id: str) -> Any:
-    """An intent naming our payment that we did not make (a script, a copy in the dashboard)."""
-    return frontend(emulator).v1.payment_intents.create(
-        params={
-            "amount": 10_000,
-            "currency": "usd",
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-            "metadata": {"payment_id": payment_id},
-        }
-    )
+frontend = stripe_client  # the customer's browser confirming with its client_secret, as Stripe.js would
 
 
 def create(order_id: str | None = None, key: str | None = None, **overrides: Any) -> Any:
@@ -166,7 +156,7 @@ def test_a_second_intent_for_one_payment_is_recorded_and_given_back(
     paid = create()
     assert paid.status == 201
     # Someone (a script, a dashboard copy) charges again with our payment's metadata.
-    stray = charge_behind_our_back(stripe_chain, paid.body["id"])
+    stray = intent_outside_our_api(stripe_chain, paid.body["id"])
     assert stripe_chain.wait_for_webhooks(timeout=10)
     dispatcher.drain()
     assert stripe_chain.wait_for_webhooks(timeout=10)
@@ -268,7 +258,7 @@ def test_a_stray_charge_on_a_failed_payment_is_given_back_after_its_order_was_pa
     order_id = payment(old_id)["order_id"]
     again = create(order_id=order_id)
     assert again.status == 201  # the order now belongs to the new payment
-    stray = charge_behind_our_back(stripe_chain, old_id)
+    stray = intent_outside_our_api(stripe_chain, old_id)
     for _ in range(2):  # the stray's events, then its refund's
         assert stripe_chain.wait_for_webhooks(timeout=10)
         assert "dlq" not in [d.outcome for d in dispatcher.drain()]
@@ -295,7 +285,7 @@ def test_a_capture_retried_after_its_answer_was_lost_and_its_key_forgotten_is_th
 
 def test_a_stray_charge_someone_refunded_already_is_recorded_not_parked(stripe_chain, dispatcher):
     paid = create()
-    stray = charge_behind_our_back(stripe_chain, paid.body["id"])
+    stray = intent_outside_our_api(stripe_chain, paid.body["id"])
     frontend(stripe_chain).v1.refunds.create(params={"payment_intent": stray.id})  # in the dashboard
     for _ in range(2):
         assert stripe_chain.wait_for_webhooks(timeout=10)

@@ -12,9 +12,8 @@ import pytest
 import stripe
 
 from infra.local.stripe_emulator.webhooks import WebhookChaos
-from tests.integration.conftest import STRIPE_TEST_KEY
 from tests.support.api import call
-from tests.support.stripe_webhooks import intent_of, ledger_balances, payment
+from tests.support.stripe_webhooks import intent_of, ledger_balances, payment, stripe_client
 
 ADMIN = {"sub": "admin-1", "admin": True}
 # What the flows below end in, whatever the delivery order.
@@ -57,9 +56,7 @@ def settle(emulator: Any, dispatcher: Any) -> list[Any]:
 
 
 def run_main_flows(emulator: Any, dispatcher: Any) -> dict[str, str]:
-    frontend = stripe.StripeClient(
-        STRIPE_TEST_KEY, base_addresses={"api": emulator.url}, max_network_retries=0
-    )
+    frontend = stripe_client(emulator)
     flows: dict[str, str] = {}
     paid = pay()
     flows["paid"] = paid["id"]

@@ -33,6 +33,28 @@ def stripe_sample(event_type: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((SAMPLES / "stripe" / f"{event_type}.json").read_text()))
 
 
+def stripe_client(emulator: Any) -> stripe.StripeClient:
+    """Stripe reached directly, as the customer's browser, the dashboard or a script would (the
+    emulator has no publishable keys)."""
+    return stripe.StripeClient("sk_test_direct", base_addresses={"api": emulator.url}, max_network_retries=0)
+
+
+def intent_outside_our_api(
+    emulator: Any, payment_id: str, amount: int = 10_000, payment_method: str = "pm_card_visa"
+) -> Any:
+    """A confirmed PaymentIntent whose metadata names `payment_id`, made without our API."""
+    return stripe_client(emulator).v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": "usd",
+            "payment_method": payment_method,
+            "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": {"payment_id": payment_id},
+        }
+    )
+
+
 def bus_sample(event_type: str) -> dict[str, Any]:
     """A domain event from events/bus as EventBridge delivers it, stamped now: the samples carry a
     fixed date, and the ledger books an entry on the day its event occurred."""

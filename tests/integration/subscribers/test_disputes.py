@@ -3,10 +3,17 @@ real rule) -> the payment's dispute, its domain events and, through accounting, 
 
 from __future__ import annotations
 
-import stripe
-
 from tests.support.bus import put_stripe_event
-from tests.support.stripe_webhooks import deliver, history, intent_of, ledger_balances, pay, payment
+from tests.support.stripe_webhooks import (
+    deliver,
+    history,
+    intent_of,
+    intent_outside_our_api,
+    ledger_balances,
+    pay,
+    payment,
+    stripe_client,
+)
 
 LOST = {
     "sales": -10_000,
@@ -15,10 +22,6 @@ LOST = {
     "dispute_fees": 1_500,
     "chargeback_losses": 10_000,
 }
-
-
-def stripe_client(emulator) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.url}, max_network_retries=0)
 
 
 def dispute_events(emulator, dispute_id: str) -> list[dict]:
@@ -103,16 +106,7 @@ def test_repeated_bus_deliveries_change_nothing(aws, emulator, dispatcher):
 
 
 def test_a_dispute_about_an_unknown_payment_is_retried_then_parked(aws, emulator, dispatcher):
-    intent = stripe_client(emulator).v1.payment_intents.create(
-        params={
-            "amount": 5_000,
-            "currency": "usd",
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-            "metadata": {"payment_id": "pay_notwrittenyet000000000000"},
-        }
-    )
+    intent = intent_outside_our_api(emulator, "pay_notwrittenyet000000000000", amount=5_000)
     dispute = emulator.create_dispute(intent.id)
     put_stripe_event(dispute_events(emulator, dispute["id"])[0])
     assert [d.outcome for d in dispatcher.drain() if d.function == "disputes"] == ["retry", "retry", "dlq"]

@@ -286,14 +286,14 @@ def _once_key_is_free(call: Callable[[], T]) -> T:
 
     import stripe
 
-    for attempt in range(KEY_IN_USE_ATTEMPTS):
+    for attempt in range(KEY_IN_USE_ATTEMPTS - 1):
         try:
             return call()
         except stripe.APIError as error:
-            if getattr(error, "http_status", None) != 409 or attempt == KEY_IN_USE_ATTEMPTS - 1:
+            if getattr(error, "http_status", None) != 409:
                 raise
         time.sleep(random.uniform(0, KEY_IN_USE_BACKOFF_SECONDS * 2**attempt))  # noqa: S311 - jitter
-    raise AssertionError("unreachable")
+    return call()  # the last try: a 409 again is the caller's to translate
 
 
 def _metadata(obj: Any) -> dict[str, str]:
