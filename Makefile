@@ -51,10 +51,11 @@ test-infra: install ## synthesize the stack and check it (properties, cdk-nag, c
 test-e2e: install ## start the local stack as `make dev` does and drive it over HTTP
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy, both clean
+lint: install ## ruff, mypy and the import contracts (pyproject.toml), all clean
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/core/python/payments functions infra app.py bench layers/deps
+	$(VENV)/bin/mypy layers/core/python/payments functions infra tools app.py bench layers/deps
+	PYTHONPATH=layers/core/python $(VENV)/bin/lint-imports
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -63,13 +64,13 @@ format: install ## apply ruff's fixes and formatting
 # --- local stack ---
 # make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json | token ROLE=customer|admin SUB=<id>
 # Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY,
-# LOCAL_JWT_SECRET (see infra/local/README.md).
+# LOCAL_JWT_SECRET (see docs/local-stack.md).
 ROLE ?= customer
 SUB ?=
 FUNCTION ?=
 EVENT ?=
 
-.PHONY: dev demo invoke token openapi
+.PHONY: dev demo invoke token openapi schemas
 
 dev: install ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
 	$(PY) -m infra.local.dev
@@ -84,7 +85,10 @@ token: install ## print a local token only: make -s token ROLE=customer|admin SU
 	@$(PY) -m infra.local.tokens --role $(ROLE) $(if $(SUB),--sub $(SUB))
 
 openapi: install ## regenerate openapi.json from the handlers' models
-	$(PY) -m infra.local.openapi
+	$(PY) -m tools.openapi
+
+schemas: install ## regenerate the event schemas and samples in events/ (schemas, bus, stripe, api)
+	$(PY) -m tools.samples
 # --- end local stack ---
 
 # --- bench ---

@@ -1,6 +1,6 @@
-"""`python -m bench`: every measurement of the issue in one run, a table on stdout, JSON in bench-results/.
+"""`python -m bench`: every measurement in one run, the tables on stdout, the numbers in bench-results/.
 
-Defaults are the issue's counts (`make bench`); the smoke test passes tiny ones. Sections can be left out
+Defaults are `make bench`'s counts; the smoke test passes tiny ones. Sections can be left out
 (`--skip throughput,size`) or run alone (`--only cold`).
 """
 
@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import common
-from bench.common import RESULTS, log
+from bench.common import ROOT, log
+from infra import catalog
 
 SECTIONS = ("cold", "deps", "warm", "size", "throughput", "cost")
+COLD_MODES = ("isolated", "snapstart", "inprocess")
+RESULTS = ROOT / "bench-results"
 
 
 def _csv(text: str) -> list[str]:
@@ -36,7 +38,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cold-modes",
         type=_csv,
-        default=["isolated", "snapstart", "inprocess"],
+        default=list(COLD_MODES),
         help="isolated,snapstart,inprocess (see bench/cold.py)",
     )
     parser.add_argument(
@@ -92,12 +94,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="measure nothing: reprint the tables of a results file, the cost with today's prices.json",
     )
     args = parser.parse_args(argv)
-    unknown = set(args.skip + args.only) - set(SECTIONS)
-    if unknown:
-        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    bad_modes = set(args.cold_modes) - {"isolated", "snapstart", "inprocess"}
-    if bad_modes:
-        parser.error(f"unknown cold mode(s): {', '.join(sorted(bad_modes))}")
+    for what, given, known in (
+        ("section", args.skip + args.only, SECTIONS),
+        ("cold mode", args.cold_modes, COLD_MODES),
+        ("function", args.functions or [], catalog.FUNCTIONS_BY_NAME),
+    ):
+        if unknown := sorted(set(given) - set(known)):
+            parser.error(f"unknown {what}(s): {', '.join(unknown)}")
     return args
 
 
@@ -108,7 +111,7 @@ def _code_version() -> dict[str, Any]:
     def git(*arguments: str) -> str:
         done = subprocess.run(  # noqa: S603 - fixed arguments
             ["git", *arguments],  # noqa: S607 - the developer's git, read-only subcommands
-            cwd=common.ROOT,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
@@ -121,26 +124,35 @@ def _code_version() -> dict[str, Any]:
     }
 
 
-def rerender(path: Path, markdown: Path) -> int:
-    from bench import cost, report
+def write(results: dict[str, Any], output: Path, markdown: Path) -> None:
+    """The numbers to `output`, the tables to `markdown` and stdout."""
+    from bench import report
 
-    results = json.loads(path.read_text())
-    if "warm" in results:
-        results["cost"] = cost.model(results["warm"], results.get("cold"), cost.load_prices())
-        path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     text = report.render(results)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     markdown.parent.mkdir(parents=True, exist_ok=True)
     markdown.write_text(text)
     print(text)
-    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+def add_cost(results: dict[str, Any]) -> None:
+    """The cost model over the warm measurements, with today's bench/prices.json."""
+    from bench import cost
+
+    results["cost"] = cost.model(results["warm"], results.get("cold"), cost.load_prices())
+
+
+def main() -> int:
+    args = parse(sys.argv[1:])
     if args.rerender:
-        return rerender(args.rerender, args.markdown)
+        earlier = json.loads(args.rerender.read_text())
+        if "warm" in earlier:
+            add_cost(earlier)
+        write(earlier, args.rerender, args.markdown)
+        return 0
     wanted = [s for s in SECTIONS if (not args.only or s in args.only) and s not in args.skip]
-    functions = common.selected_functions(args.functions)
+    functions = [fn for fn in catalog.FUNCTIONS if not args.functions or fn.name in args.functions]
     tracing = args.tracing == "on"
     started = time.time()
     results: dict[str, Any] = {
@@ -199,23 +211,13 @@ def main(argv: list[str] | None = None) -> int:
             duration=args.duration,
             clients=args.clients,
             operations=args.throughput_ops,
-            mode={"mini": "mini", "stack": "stack", "auto": "auto"}[args.server],
+            mode=args.server,
             concurrency=args.stack_concurrency,
         )
     if "cost" in wanted and "warm" in results:
-        from bench import cost
-
-        results["cost"] = cost.model(results["warm"], results.get("cold"), cost.load_prices())
+        add_cost(results)
     results["elapsed_s"] = round(time.time() - started, 1)
-
-    from bench import report
-
-    text = report.render(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(text)
-    print(text)
+    write(results, args.output, args.markdown)
     log(f"done in {results['elapsed_s']:.0f} s: {args.output} and {args.markdown}")
     return 0
 

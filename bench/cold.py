@@ -37,21 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import common, restore
-from bench.common import (
-    REFERENCE,
-    REFERENCE_MEMORY_MB,
-    REFERENCE_MODULE,
-    ROOT,
-    STRIPE_KEY,
-    WEBHOOK_SECRET,
-    log,
-    summarize,
-)
+from bench.common import REFERENCE, ROOT, STRIPE_KEY, WEBHOOK_SECRET, log, summarize
 from bench.stubs import AwsServer, start_emulator
 from infra import catalog
+from infra.local.resources import function_environment
 
 SAMPLE_TIMEOUT_S = 120
-MODES = ("isolated", "snapstart", "inprocess")
+REFERENCE_MODULE = "bench.reference_handler"
+REFERENCE_MEMORY_MB = 512
 
 
 @dataclass
@@ -71,9 +64,6 @@ def plan(functions: list[catalog.Function]) -> tuple[list[Target], dict[str, str
     targets = [Target(REFERENCE, REFERENCE_MODULE, REFERENCE_MEMORY_MB, "reference", "get_payment sample")]
     skipped: dict[str, str] = {}
     for fn in functions:
-        if not common.implemented(fn.name):
-            skipped[fn.name] = "not written yet (functions/<name>/app.py missing)"
-            continue
         event, source = common.first_event(fn)
         if event is None:
             skipped[fn.name] = source
@@ -119,7 +109,7 @@ def second_event(target: Target, first: dict[str, Any]) -> dict[str, Any]:
 
 
 def _environment(target: Target, mode: str, session: Session) -> dict[str, str]:
-    names = common.function_environment(target.fn) if target.fn else {"PAYMENTS_TABLE": "payments"}
+    names = function_environment(target.fn) if target.fn else {"PAYMENTS_TABLE": "payments"}
     extra = {
         **common.lambda_like(target.name, target.memory_mb, session.tracing),
         **names,
@@ -140,15 +130,10 @@ class Bytecode:
         self.prefix = common.CACHE / "pycache-stdlib"
 
     def prepare(self) -> None:
-        if self.mode != "source":
+        marker = self.prefix / ".complete"
+        if self.mode != "source" or marker.exists():
             return
         stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
-        self._compile_stdlib(stdlib)
-
-    def _compile_stdlib(self, stdlib: Path) -> None:
-        marker = self.prefix / ".complete"
-        if marker.exists():
-            return
         log("compiling the standard library's bytecode into bench/.cache (once)")
         shutil.rmtree(self.prefix, ignore_errors=True)
         subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
@@ -248,10 +233,10 @@ def measure(
     samples: int,
     modes: list[str],
     tracing: bool,
-    bytecode: str = "cached",
-    importtime: bool = True,
-    discard: int = 1,
-    inprocess_samples: int | None = None,
+    bytecode: str,
+    importtime: bool,
+    discard: int,
+    inprocess_samples: int,
 ) -> dict[str, Any]:
     targets, skipped = plan(functions)
     for name, why in skipped.items():
@@ -267,7 +252,7 @@ def measure(
         for mode in modes:
             # The budgeted modes take the full count; "inprocess" is a cross-check.
             budgeted = mode in ("isolated", "snapstart")
-            rounds = samples if budgeted or inprocess_samples is None else inprocess_samples
+            rounds = samples if budgeted else inprocess_samples
             sampled = [t for t in targets if mode != "snapstart" or (t.fn is not None and t.fn.snapstart)]
             for round_ in range(1 - discard, rounds + 1):  # rounds <= 0 warm the caches, discarded
                 log(f"cold [{mode}] round {round_}/{rounds}")
@@ -285,7 +270,7 @@ def measure(
         session.aws.stop()
         session.emulator.stop()
     report = _report(targets, skipped, modes, tracing=tracing, bytecode=bytecode, samples=samples)
-    report["cross_check_samples"] = inprocess_samples or samples
+    report["cross_check_samples"] = inprocess_samples
     return report
 
 
@@ -314,6 +299,42 @@ def _sample(
     return run_probe(spec, env, importtime=importtime)
 
 
+def _mode_stats(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One target's samples in one mode, summarized; a crashed sample counts only in `samples`."""
+    ok = [r for r in rows if r["status"] != "crash"]
+
+    def stats(key: str) -> dict[str, float]:
+        return summarize([r[key] for r in ok if r.get(key) is not None])
+
+    def total(*keys: str) -> dict[str, float]:
+        return summarize([sum(r.get(key) or 0 for key in keys) for r in ok])
+
+    return {
+        "samples": len(rows),
+        "ok": len(ok),
+        "statuses": sorted({r["status"] for r in rows}),
+        "errors": sorted({str(r["error"]) for r in rows if r.get("error")})[:3],
+        "import_ms": stats("import_ms"),
+        "call_ms": stats("call_ms"),
+        "total_ms": total("import_ms", "call_ms"),
+        "second_ms": stats("second_ms"),
+        "rss_peak_mb": stats("rss_peak_mb"),
+        "prime_ms": stats("prime_ms"),
+        "restore_hooks_ms": stats("restore_hooks_ms"),
+        "after_restore_ms": total("restore_hooks_ms", "call_ms"),
+        "restore_ms": stats("restore_ms"),
+        "image_mb": stats("image_mb"),
+        "restore_measured": bool(ok) and all("restore_ms" in r for r in ok),
+        # What a user waits for after a SnapStart cold start: the restore (when measured), the
+        # after-restore hooks and the first call.
+        "user_waits_ms": total("restore_ms", "restore_hooks_ms", "call_ms"),
+        "hooks": ok[0].get("hooks") if ok else None,
+        "rss_before_mb": stats("rss_before_mb"),
+        "modules_loaded": int(stats("modules_after_call")["p50"]) if ok else None,
+        "modules_before": int(stats("modules_before")["p50"]) if ok else None,
+    }
+
+
 def _report(
     targets: list[Target],
     skipped: dict[str, str],
@@ -333,45 +354,8 @@ def _report(
             "modes": {},
         }
         for mode in modes:
-            rows = target.samples[mode]
-            if not rows:
-                continue
-            ok = [r for r in rows if r["status"] != "crash"]
-            statuses = sorted({r["status"] for r in rows})
-            errors = sorted({str(r.get("error")) for r in rows if r.get("error")})
-            totals = [r["import_ms"] + r["call_ms"] for r in ok]
-            entry["modes"][mode] = {
-                "samples": len(rows),
-                "ok": len(ok),
-                "statuses": statuses,
-                "errors": errors[:3],
-                "import_ms": summarize([r["import_ms"] for r in ok]).as_dict(),
-                "call_ms": summarize([r["call_ms"] for r in ok]).as_dict(),
-                "total_ms": summarize(totals).as_dict(),
-                "second_ms": summarize(
-                    [r["second_ms"] for r in ok if r.get("second_ms") is not None]
-                ).as_dict(),
-                "rss_peak_mb": summarize([r["rss_peak_mb"] for r in ok]).as_dict(),
-                "prime_ms": summarize([r["prime_ms"] for r in ok if r.get("prime_ms") is not None]).as_dict(),
-                "restore_hooks_ms": summarize(
-                    [r["restore_hooks_ms"] for r in ok if r.get("restore_hooks_ms") is not None]
-                ).as_dict(),
-                "after_restore_ms": summarize(
-                    [(r.get("restore_hooks_ms") or 0) + r["call_ms"] for r in ok]
-                ).as_dict(),
-                "restore_ms": summarize([r["restore_ms"] for r in ok if "restore_ms" in r]).as_dict(),
-                "image_mb": summarize([r["image_mb"] for r in ok if "image_mb" in r]).as_dict(),
-                "restore_measured": bool(ok) and all("restore_ms" in r for r in ok),
-                # What a user waits for after a SnapStart cold start: restore (when measured), the
-                # after-restore hooks and the first call.
-                "user_waits_ms": summarize(
-                    [r.get("restore_ms", 0) + (r.get("restore_hooks_ms") or 0) + r["call_ms"] for r in ok]
-                ).as_dict(),
-                "hooks": ok[0].get("hooks") if ok else None,
-                "rss_before_mb": summarize([r["rss_before_mb"] for r in ok]).as_dict(),
-                "modules_loaded": int(summarize([r["modules_after_call"] for r in ok]).p50) if ok else None,
-                "modules_before": int(summarize([r["modules_before"] for r in ok]).p50) if ok else None,
-            }
+            if target.samples[mode]:
+                entry["modes"][mode] = _mode_stats(target.samples[mode])
         if target.importtime is not None:
             entry["importtime"] = target.importtime
         by_name[target.name] = entry

@@ -8,26 +8,21 @@ import statistics
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from infra import catalog
-from infra.local.event_samples import scheduled_event
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "layers" / "core" / "python"
 EVENTS = ROOT / "events"
 CACHE = ROOT / "bench" / ".cache"
-RESULTS = ROOT / "bench-results"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 REFERENCE = "reference"  # the conventional handler every cold start is compared with
-REFERENCE_MODULE = "bench.reference_handler"
-REFERENCE_MEMORY_MB = 512
 
 STRIPE_KEY = "sk_test_bench"
 WEBHOOK_SECRET = "whsec_bench_only_not_a_real_secret"  # noqa: S105 - signs local test events only
@@ -50,19 +45,6 @@ def order_id(prefix: str = "order") -> str:
     return f"{prefix}-" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:20])
 
 
-def implemented(name: str) -> bool:
-    return (ROOT / "functions" / name / "app.py").is_file()
-
-
-def selected_functions(names: list[str] | None) -> list[catalog.Function]:
-    if not names:
-        return list(catalog.FUNCTIONS)
-    unknown = sorted(set(names) - set(catalog.FUNCTIONS_BY_NAME))
-    if unknown:
-        raise SystemExit(f"unknown function(s): {', '.join(unknown)} (see infra/catalog.py)")
-    return [fn for fn in catalog.FUNCTIONS if fn.name in names]
-
-
 # ----------------------------------------------------------------------------- sample events
 
 
@@ -82,13 +64,11 @@ def stripe_sample(event_type: str) -> dict[str, Any] | None:
     return _load(path) if path.is_file() else None
 
 
-def bus_sample_for(fn: catalog.Function) -> tuple[dict[str, Any] | None, str]:
-    """An event the function's rule matches: a domain event from events/bus/<type>.json, or a Stripe
+def bus_sample_for(subscription: catalog.Subscription) -> tuple[dict[str, Any] | None, str]:
+    """An event the subscription's rule matches: a domain event from events/bus/<type>.json, or a Stripe
     event from events/stripe/<type>.json in the envelope the webhook's PutEvents gives it."""
-    if fn.subscription is None:
-        return None, "no subscription"
-    for detail_type in fn.subscription.detail_types:
-        if fn.subscription.source == catalog.STRIPE_EVENT_SOURCE:
+    for detail_type in subscription.detail_types:
+        if subscription.source == catalog.STRIPE_EVENT_SOURCE:
             stripe_event = stripe_sample(detail_type)
             if stripe_event is not None:
                 envelope = bus_envelope(catalog.STRIPE_EVENT_SOURCE, detail_type, stripe_event)
@@ -115,13 +95,19 @@ def bus_envelope(source: str, detail_type: str, detail: dict[str, Any]) -> dict[
     }
 
 
-def stripe_signature(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
-    """Stripe-Signature header value (scheme v1), as Stripe computes it."""
+def scheduled_event(fn: catalog.Function) -> dict[str, Any]:
+    """What an EventBridge schedule delivers to a timer function."""
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{fn.name}-schedule"
+    return {**bus_envelope("aws.events", "Scheduled Event", {}), "resources": [rule]}
+
+
+def stripe_signature(payload: str) -> str:
+    """Stripe-Signature header value (scheme v1), as Stripe computes it, signed now."""
     import hashlib
     import hmac
 
-    at = int(time.time() if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"{at}.{payload}".encode(), hashlib.sha256).hexdigest()
+    at = int(time.time())
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{at}.{payload}".encode(), hashlib.sha256).hexdigest()
     return f"t={at},v1={digest}"
 
 
@@ -151,7 +137,7 @@ def first_event(fn: catalog.Function) -> tuple[dict[str, Any] | None, str]:
         sample = api_sample(fn.name)
         return (sample, f"events/api/{fn.name}.json") if sample else (None, "no events/api sample")
     if fn.subscription is not None:
-        return bus_sample_for(fn)
+        return bus_sample_for(fn.subscription)
     return scheduled_event(fn), "scheduled event"
 
 
@@ -208,33 +194,7 @@ def child_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def function_environment(fn: catalog.Function) -> dict[str, str]:
-    from infra.local.resources import function_environment as names
-
-    return names(fn)
-
-
 # ----------------------------------------------------------------------------- statistics
-
-
-@dataclass(frozen=True)
-class Summary:
-    n: int
-    p50: float
-    p99: float
-    mean: float
-    minimum: float
-    maximum: float
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "n": self.n,
-            "p50": round(self.p50, 3),
-            "p99": round(self.p99, 3),
-            "mean": round(self.mean, 3),
-            "min": round(self.minimum, 3),
-            "max": round(self.maximum, 3),
-        }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -246,15 +206,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def summarize(values: list[float]) -> Summary:
+def summarize(values: list[float]) -> dict[str, float]:
+    """n, p50, p99, mean, min and max, as the results file keeps them (NaN for no values)."""
     if not values:
         nan = float("nan")
-        return Summary(0, nan, nan, nan, nan, nan)
-    return Summary(
-        len(values),
-        statistics.median(values),
-        percentile(values, 99),
-        statistics.fmean(values),
-        min(values),
-        max(values),
-    )
+        return {"n": 0, "p50": nan, "p99": nan, "mean": nan, "min": nan, "max": nan}
+    stats = {
+        "p50": statistics.median(values),
+        "p99": percentile(values, 99),
+        "mean": statistics.fmean(values),
+        "min": min(values),
+        "max": max(values),
+    }
+    return {"n": len(values), **{name: round(value, 3) for name, value in stats.items()}}

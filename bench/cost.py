@@ -25,8 +25,8 @@ PRICES = Path(__file__).resolve().parent / "prices.json"
 MAX_DEPTH = 4  # payment -> webhook -> subscriber -> its events -> ...
 
 
-def load_prices(path: Path = PRICES) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
+def load_prices() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(PRICES.read_text())
     return data
 
 

@@ -139,5 +139,5 @@ def measure(samples: int, rows: int | None = None) -> dict[str, Any]:
                 times.append(result["ms"])
             else:
                 errors.append(str(result.get("error")))
-        results[snippet.name] = {"ms": summarize(times).as_dict(), "errors": errors[:1]}
+        results[snippet.name] = {"ms": summarize(times), "errors": errors[:1]}
     return {"samples": samples, "rows": results}

@@ -1,7 +1,9 @@
-"""The fewest requests each operation's common path needs under DESIGN.md, and why each one is needed.
+"""The fewest requests each operation's common path needs, and why each one is needed.
 
-The benchmark counts what the code does and sets it beside this list. Counts are per warm call (a cold
-container also reads its secrets once: Secrets Manager is cached for SECRETS_MAX_AGE_SECONDS).
+The benchmark counts what the code does and sets it beside this list; tests/bench holds the two equal.
+The items named (STATE, EVENT#, REFUND#, PM#, OWNER, CARD#) are those of docs/architecture.md, Data model.
+Counts are per warm call (a cold container also reads its secrets once: Secrets Manager is cached for
+SECRETS_MAX_AGE_SECONDS).
 
 Assumptions behind the minimum, stated once:
 - A read is needed only for data the request does not carry and has not just written. After a commit the
@@ -26,155 +28,142 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Need:
     request: str  # service:operation, as the meter names them (Stripe: method and path)
-    count: int
     why: str
+    count: int = 1
 
 
-IDEMPOTENCY = [
-    Need("dynamodb:PutItem", 1, "claim the Idempotency-Key (conditional put of an in-progress record)"),
-    Need("dynamodb:UpdateItem", 1, "store the answer under the key for replays"),
-]
+def _api_write(*needs: Need) -> list[Need]:
+    """An API call with an Idempotency-Key: the key claimed before the work, the answer stored after it."""
+    return [
+        Need("dynamodb:PutItem", "claim the Idempotency-Key (conditional put of an in-progress record)"),
+        *needs,
+        Need("dynamodb:UpdateItem", "store the answer under the key for replays"),
+    ]
+
+
+def _publish(events: str, marks: int = 1) -> list[Need]:
+    """The call's events in one PutEvents after its last commit, then each EVENT# item's outbox mark."""
+    return [
+        Need("events:PutEvents", events),
+        Need("dynamodb:UpdateItem", "clear the outbox mark of each published EVENT# item", marks),
+    ]
+
+
+def _change_intent(action: str, read: str, write: str, event: str) -> list[Need]:
+    """Capture and cancel: read the payment, ask Stripe, record its answer, publish."""
+    return _api_write(
+        Need("dynamodb:GetItem", f"the payment: {read}"),
+        Need(f"stripe:POST /v1/payment_intents/{{id}}/{action}", action),
+        Need("dynamodb:TransactWriteItems", write),
+        *_publish(event),
+    )
+
 
 MINIMUM: dict[str, list[Need]] = {
-    "process_payment": [
-        *IDEMPOTENCY[:1],
+    "process_payment": _api_write(
         Need(
-            "dynamodb:GetItem",
-            1,
-            "is the payment method saved, and by whom (a saved card must be the caller's)",
+            "dynamodb:GetItem", "is the payment method saved, and by whom (a saved card must be the caller's)"
         ),
-        Need(
-            "dynamodb:TransactWriteItems", 1, "write ahead: STATE pending + EVENT#1 + the order's live claim"
-        ),
+        Need("dynamodb:TransactWriteItems", "write ahead: STATE pending + EVENT#1 + the order's live claim"),
         Need(
             "stripe:POST /v1/payment_intents",
-            1,
             "create and confirm the PaymentIntent (idempotency key pay_X:create)",
         ),
-        Need("dynamodb:TransactWriteItems", 1, "record Stripe's answer: STATE on version + EVENT#2"),
-        Need("events:PutEvents", 1, "PaymentInitiated and PaymentProcessed, one batch"),
-        Need("dynamodb:UpdateItem", 2, "clear the outbox mark of each published EVENT# item"),
-        *IDEMPOTENCY[1:],
-    ],
-    "get_payment": [Need("dynamodb:Query", 1, "STATE and REFUND# items of the payment in one query")],
-    "list_payments": [Need("dynamodb:Query", 1, "one page of the customer's payments (by_customer index)")],
-    "get_payment_history": [Need("dynamodb:Query", 1, "the payment's EVENT# items")],
-    "capture_payment": [
-        *IDEMPOTENCY[:1],
-        Need("dynamodb:GetItem", 1, "the payment: capturable? which PaymentIntent?"),
-        Need("stripe:POST /v1/payment_intents/{id}/capture", 1, "capture"),
-        Need("dynamodb:TransactWriteItems", 1, "STATE on version + EVENT#"),
-        Need("events:PutEvents", 1, "PaymentCaptured"),
-        Need("dynamodb:UpdateItem", 1, "clear the outbox mark"),
-        *IDEMPOTENCY[1:],
-    ],
-    "cancel_payment": [
-        *IDEMPOTENCY[:1],
-        Need("dynamodb:GetItem", 1, "the payment: owner? cancelable? which PaymentIntent?"),
-        Need("stripe:POST /v1/payment_intents/{id}/cancel", 1, "cancel"),
-        Need("dynamodb:TransactWriteItems", 1, "STATE on version + EVENT# + release the order's claim"),
-        Need("events:PutEvents", 1, "PaymentCanceled"),
-        Need("dynamodb:UpdateItem", 1, "clear the outbox mark"),
-        *IDEMPOTENCY[1:],
-    ],
-    "refund_payment": [
-        *IDEMPOTENCY[:1],
+        Need("dynamodb:TransactWriteItems", "record Stripe's answer: STATE on version + EVENT#2"),
+        *_publish("PaymentInitiated and PaymentProcessed, one batch", marks=2),
+    ),
+    "get_payment": [Need("dynamodb:Query", "STATE and REFUND# items of the payment in one query")],
+    "list_payments": [Need("dynamodb:Query", "one page of the customer's payments (by_customer index)")],
+    "get_payment_history": [Need("dynamodb:Query", "the payment's EVENT# items")],
+    "capture_payment": _change_intent(
+        "capture", "capturable? which PaymentIntent?", "STATE on version + EVENT#", "PaymentCaptured"
+    ),
+    "cancel_payment": _change_intent(
+        "cancel",
+        "owner? cancelable? which PaymentIntent?",
+        "STATE on version + EVENT# + release the order's claim",
+        "PaymentCanceled",
+    ),
+    "refund_payment": _api_write(
         Need(
             "dynamodb:TransactGetItems",
-            1,
             "the payment's STATE and the (new) REFUND# item as of one moment (a refund's status changes "
             "with its payment's version)",
         ),
-        Need(
-            "dynamodb:TransactWriteItems", 1, "reserve: STATE amounts on version + REFUND# pending + EVENT#"
-        ),
-        Need("stripe:POST /v1/refunds", 1, "refund (idempotency key rfd_X:create)"),
-        Need("dynamodb:TransactWriteItems", 1, "record Stripe's answer: STATE + REFUND# + EVENT#"),
-        Need("events:PutEvents", 1, "RefundRequested and RefundIssued, one batch"),
-        Need("dynamodb:UpdateItem", 2, "clear the outbox mark of each EVENT# item"),
-        *IDEMPOTENCY[1:],
-    ],
-    "save_payment_method": [
-        *IDEMPOTENCY[:1],
+        Need("dynamodb:TransactWriteItems", "reserve: STATE amounts on version + REFUND# pending + EVENT#"),
+        Need("stripe:POST /v1/refunds", "refund (idempotency key rfd_X:create)"),
+        Need("dynamodb:TransactWriteItems", "record Stripe's answer: STATE + REFUND# + EVENT#"),
+        *_publish("RefundRequested and RefundIssued, one batch", marks=2),
+    ),
+    "save_payment_method": _api_write(
         Need(
             "stripe:GET /v1/payment_methods/{id}",
-            1,
             "the card's fingerprint and current customer, before attaching",
         ),
         Need(
             "dynamodb:TransactGetItems",
-            1,
             "owner of the method, the caller's Stripe customer, method and card items",
         ),
-        Need("stripe:POST /v1/payment_methods/{id}/attach", 1, "attach to the caller's Stripe customer"),
-        Need("dynamodb:TransactWriteItems", 1, "PM# + OWNER + CARD# items together"),
-        Need("events:PutEvents", 1, "PaymentMethodSaved (published synchronously, no outbox)"),
-        *IDEMPOTENCY[1:],
-    ],
-    "list_payment_methods": [Need("dynamodb:Query", 1, "the caller's PM# items")],
+        Need("stripe:POST /v1/payment_methods/{id}/attach", "attach to the caller's Stripe customer"),
+        Need("dynamodb:TransactWriteItems", "PM# + OWNER + CARD# items together"),
+        Need("events:PutEvents", "PaymentMethodSaved (published synchronously, no outbox)"),
+    ),
+    "list_payment_methods": [Need("dynamodb:Query", "the caller's PM# items")],
     "get_payment_method": [
-        Need("dynamodb:GetItem", 1, "CUSTOMER#/PM# (keyed by the caller: no ownership read)")
+        Need("dynamodb:GetItem", "CUSTOMER#/PM# (keyed by the caller: no ownership read)")
     ],
-    "delete_payment_method": [
-        *IDEMPOTENCY[:1],
-        Need("dynamodb:GetItem", 1, "the caller's method"),
-        Need("stripe:POST /v1/payment_methods/{id}/detach", 1, "detach in Stripe"),
-        Need("events:PutEvents", 1, "PaymentMethodDeleted"),
-        Need("dynamodb:TransactWriteItems", 1, "remove PM# + OWNER + CARD# together"),
-        *IDEMPOTENCY[1:],
-    ],
+    "delete_payment_method": _api_write(
+        Need("dynamodb:GetItem", "the caller's method"),
+        Need("stripe:POST /v1/payment_methods/{id}/detach", "detach in Stripe"),
+        Need("events:PutEvents", "PaymentMethodDeleted"),
+        Need("dynamodb:TransactWriteItems", "remove PM# + OWNER + CARD# together"),
+    ),
     "stripe_webhook": [
-        Need("dynamodb:PutItem", 1, "dedupe: claim the Stripe event id"),
-        Need("events:PutEvents", 1, "forward the event to the bus"),
-        Need("dynamodb:UpdateItem", 1, "mark the event id done"),
+        Need("dynamodb:PutItem", "dedupe: claim the Stripe event id"),
+        Need("events:PutEvents", "forward the event to the bus"),
+        Need("dynamodb:UpdateItem", "mark the event id done"),
     ],
     "payment_status": [
-        Need(
-            "dynamodb:GetItem",
-            1,
-            "the payment named in the intent's metadata; no write when it already knows",
-        ),
+        Need("dynamodb:GetItem", "the payment named in the intent's metadata; no write when it already knows")
     ],
     "refunds": [
         Need(
             "dynamodb:TransactGetItems",
-            1,
             "the payment and its refund as of one moment: nothing to write when our API recorded it",
-        ),
+        )
     ],
     "disputes": [
         Need(
             "stripe:GET /v1/payment_intents/{id}",
-            1,
             "a dispute names the intent; our payment id is in its metadata",
         ),
-        Need("dynamodb:GetItem", 1, "the payment"),
-        Need("dynamodb:TransactWriteItems", 1, "STATE dispute + EVENT#"),
-        Need("events:PutEvents", 1, "ChargebackReceived"),
-        Need("dynamodb:UpdateItem", 1, "clear the outbox mark"),
+        Need("dynamodb:GetItem", "the payment"),
+        Need("dynamodb:TransactWriteItems", "STATE dispute + EVENT#"),
+        *_publish("ChargebackReceived"),
     ],
-    "accounting": [Need("dynamodb:PutItem", 1, "the journal entry, conditional on the source event id")],
-    "outbox_relay": [Need("dynamodb:Query", 4, "the sparse outbox index, one query per shard (4 shards)")],
+    "accounting": [Need("dynamodb:PutItem", "the journal entry, conditional on the source event id")],
+    "outbox_relay": [Need("dynamodb:Query", "the sparse outbox index, one query per shard (4 shards)", 4)],
     "janitor": [
-        Need("dynamodb:Query", 1, "payments still pending past the threshold (by_status index)"),
-        Need("dynamodb:Query", 1, "refunds still waiting for Stripe past the threshold (by_status index)"),
+        Need("dynamodb:Query", "payments still pending past the threshold (by_status index)"),
+        Need("dynamodb:Query", "refunds still waiting for Stripe past the threshold (by_status index)"),
     ],
 }
 
 
-def minimum_by_service(op: str) -> dict[str, int] | None:
-    needs = MINIMUM.get(op)
-    if needs is None:
-        return None
-    totals: dict[str, int] = {"dynamodb": 0, "stripe": 0, "events": 0}
-    for need in needs:
-        service = need.request.split(":", 1)[0]
-        totals[service] = totals.get(service, 0) + need.count
-    return totals
-
-
 def minimum_requests(op: str) -> dict[str, int]:
+    """service:operation -> count for one warm call of `op` ({} for an operation not listed)."""
     counts: dict[str, int] = {}
     for need in MINIMUM.get(op, []):
         counts[need.request] = counts.get(need.request, 0) + need.count
     return counts
+
+
+def minimum_by_service(op: str) -> dict[str, int]:
+    """Requests per service (dynamodb, stripe, events) for one warm call of `op` ({} when not listed)."""
+    if op not in MINIMUM:
+        return {}
+    totals = dict.fromkeys(("dynamodb", "stripe", "events"), 0)
+    for request, count in minimum_requests(op).items():
+        service = request.split(":", 1)[0]
+        totals[service] = totals.get(service, 0) + count
+    return totals

@@ -20,11 +20,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
-
-def _order_id(prefix: str) -> str:
-    # No digits: the API refuses bodies with 13-19 digit runs that pass Luhn (its card-number guard).
-    return f"{prefix}-" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:20])
-
+from bench.common import order_id, percentile
 
 PAYMENT = {"amount": 2599, "currency": "usd", "payment_method_id": "pm_card_visa", "description": "bench"}
 
@@ -68,7 +64,7 @@ class Client:
 
 def _one(client: Client, op: str, payment_id: str) -> int:
     if op == "process_payment":
-        status, _ = client.request("POST", "/payments", {**PAYMENT, "order_id": _order_id("o")})
+        status, _ = client.request("POST", "/payments", {**PAYMENT, "order_id": order_id("o")})
     else:
         status, _ = client.request("GET", f"/payments/{payment_id}")
     return status
@@ -91,7 +87,7 @@ class Run:
     def seed(self) -> str | None:
         """A payment for GetPayment to read; None when it worked, else why not."""
         client = Client(self.url, self.token)
-        order = {**PAYMENT, "order_id": _order_id("seed")}
+        order = {**PAYMENT, "order_id": order_id("seed")}
         status, data = client.request("POST", "/payments", order)
         client.close()
         if status != 201:
@@ -144,13 +140,6 @@ class Run:
             thread.join(duration + 120)
 
 
-def _percentile(ordered: list[float], q: float) -> float | None:
-    if not ordered:
-        return None
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return round(ordered[rank], 2)
-
-
 def run(
     url: str, token: str | None, *, op: str, clients: int, duration: float, warmup: float
 ) -> dict[str, Any]:
@@ -160,17 +149,17 @@ def run(
         return {"op": op, "clients": clients, "error": problem}
     load.go(duration, warmup)
     ok = sum(n for s, n in load.statuses.items() if s.startswith("2"))
-    ordered = sorted(load.latencies)
+    latencies = load.latencies
     return {
         "op": op,
         "clients": clients,
         "duration_s": duration,
         "warmup_s": warmup,
-        "requests": len(ordered),
+        "requests": len(latencies),
         "ok": ok,
         "rps": round(ok / duration, 2),
-        "p50_ms": _percentile(ordered, 50),
-        "p99_ms": _percentile(ordered, 99),
+        "p50_ms": round(percentile(latencies, 50), 2) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99), 2) if latencies else None,
         "statuses": dict(load.statuses),
         "errors": dict(load.errors),
     }

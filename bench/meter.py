@@ -60,19 +60,16 @@ def _key_text(table: str, key: dict[str, Any]) -> str:
 
 
 class Meter:
-    def __init__(self, stripe_base: str | None = None) -> None:
+    def __init__(self, stripe_base: str) -> None:
         self.stripe_base = stripe_base
         self.published: list[dict[str, Any]] = []  # every PutEvents entry, recorded or not
         self._recording: list[Request] | None = None
         self._detailed = True
-        self._installed = False
 
     # ------------------------------------------------------------------ lifecycle
 
     def install(self) -> None:
-        """Before any boto3 session exists (handlers reach sessions created after this)."""
-        if self._installed:
-            return
+        """Once, before any boto3 session exists (handlers reach sessions created after this)."""
         from botocore import handlers
 
         handlers.BUILTIN_HANDLERS.extend(
@@ -83,10 +80,9 @@ class Meter:
             ]
         )
         self._patch_requests()
-        self._installed = True
 
     @contextmanager
-    def recording(self, detailed: bool = True) -> Iterator[list[Request]]:
+    def recording(self, detailed: bool) -> Iterator[list[Request]]:
         """Requests made inside the block; `detailed=False` keeps only names and times (no unit
         accounting, whose backend look-ups would add to the latency being measured)."""
         requests: list[Request] = []
@@ -148,7 +144,7 @@ class Meter:
         def send(session: Any, prepared: Any, **kwargs: Any) -> Any:
             recording = meter._recording
             url = str(prepared.url)
-            if recording is None or not meter.stripe_base or not url.startswith(meter.stripe_base):
+            if recording is None or not url.startswith(meter.stripe_base):
                 return original(session, prepared, **kwargs)
             started = time.perf_counter()
             response = original(session, prepared, **kwargs)

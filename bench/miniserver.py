@@ -1,9 +1,10 @@
 """A minimal stand-in for the local stack, used only when `make dev`'s runner cannot be started:
-`python -m bench.miniserver` prints `READY <url>` and serves until stdin closes.
+`python -m bench.miniserver` prints `{"url": ...}` and serves until stdin closes.
 
-A ThreadingHTTPServer on 127.0.0.1 turns each request into an API Gateway REST event for the catalog's
-route and calls the handler in this process; AWS is moto's threaded server (AWS_ENDPOINT_URL), Stripe
-the emulator, both in this process. No authorizer: every request carries the same customer's claims.
+The local stack's loopback server (infra/local/loopback.py) turns each request into an API Gateway REST
+event for the catalog's route and calls the handler in this process; AWS is moto's threaded server
+(AWS_ENDPOINT_URL), Stripe the emulator, both in this process. No authorizer: every request carries the
+same customer's claims.
 """
 
 from __future__ import annotations
@@ -12,33 +13,22 @@ import importlib
 import json
 import os
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from bench.common import CUSTOMER, HOST, STRIPE_KEY, WEBHOOK_SECRET, child_environment, lambda_like
 from bench.probe import Context
 from infra import catalog
 from infra.local.apigw import build_rest_event, catalog_routes, cognito_claims, resolve
+from infra.local.loopback import LoopbackHandler, LoopbackServer
 
 STAGE = f"/{catalog.API_STAGE}"
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(LoopbackHandler):
     protocol_version = "HTTP/1.1"
     routes = catalog_routes()
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+    def serve(self) -> None:
+        length = self.declared_length()
         body = self.rfile.read(length) if length else None
         path, _, query = self.path.partition("?")
         path = path[len(STAGE) :] if path.startswith(STAGE) else path
@@ -63,14 +53,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(404, b'{"code":"not_found"}')
 
     def _send(self, status: int, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+        self.send(status, [("Content-Type", "application/json")], data)
 
 
 def main() -> int:
@@ -98,12 +81,10 @@ def main() -> int:
     resources.create_secrets(
         boto3.client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
     )
-    server = ThreadingHTTPServer((HOST, 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"url": f"http://{HOST}:{server.server_address[1]}{STAGE}"}), flush=True)
+    server = LoopbackServer(HOST, 0, Handler).start()
+    print(json.dumps({"url": f"{server.url}{STAGE}"}), flush=True)
     sys.stdin.read()  # the harness closes stdin to stop us
-    server.shutdown()
+    server.stop()
     emulator.stop()
     moto.stop()
     return 0

@@ -146,7 +146,8 @@ def _close_xray_socket() -> Any:
     return reopen
 
 
-def _status(result: Any) -> str:
+def status_of(result: Any) -> str:
+    """An API answer's status code; "ok" for any other result (subscribers, timers)."""
     if isinstance(result, dict) and "statusCode" in result:
         return str(result["statusCode"])
     return "ok"
@@ -173,7 +174,6 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
             resumed_at = _checkpoint_here(spec["checkpoint"])
         restore_ms = snapstart.run(snapstart.after)
         imported = time.perf_counter()  # the first call starts after the restore
-    modules_after_import = len(sys.modules)
     _mark("call")
     error = None
     raised = None
@@ -205,12 +205,11 @@ def cold(spec: dict[str, Any]) -> dict[str, Any]:
         "resumed_at": resumed_at,
         "call_ms": (called - imported) * 1000,
         "second_ms": second_ms,
-        "status": f"raised {raised}" if raised else _status(result),
+        "status": f"raised {raised}" if raised else status_of(result),
         "error": error,
         "rss_before_mb": rss_before,
         "rss_peak_mb": rss_peak,
         "modules_before": modules_before,
-        "modules_after_import": modules_after_import,
         "modules_after_call": len(sys.modules),
     }
     if mock is not None:
@@ -223,7 +222,7 @@ def snippet(spec: dict[str, Any]) -> dict[str, Any]:
     exec(spec["setup"], scope)  # noqa: S102 - the harness's own fixed snippets
     started = time.perf_counter()
     exec(spec["stmt"], scope)  # noqa: S102
-    return {"ms": (time.perf_counter() - started) * 1000, "rss_peak_mb": _rss_mb()}
+    return {"ms": (time.perf_counter() - started) * 1000}
 
 
 def main(argv: list[str]) -> int:

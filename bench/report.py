@@ -10,12 +10,10 @@ from bench import design
 from bench.common import REFERENCE
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str = "") -> str:
-    """A Markdown table padded to line up on a terminal too; `align` is l/r per column (default r,
-    first column l)."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], kinds: str) -> str:
+    """A Markdown table padded to line up on a terminal too; `kinds` aligns each column l(eft) or r(ight)."""
     cells = [[_text(c) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    kinds = align or "l" + "r" * (len(headers) - 1)
 
     def line(values: Sequence[str]) -> str:
         parts = [
@@ -46,7 +44,7 @@ def _text(value: Any) -> str:
 
 
 def _verdict(cold: dict[str, Any], name: str, entry: dict[str, Any], ratio: float | None) -> str:
-    """The issue's cold-start budget for API functions (the webhook's is tighter)."""
+    """The cold-start budget of an API function (the webhook's is tighter)."""
     if name == REFERENCE or entry["kind"] != "api" or ratio is None:
         return "-"
     budget = cold["budget"]["webhook"] if name == "stripe_webhook" else cold["budget"]["api"]
@@ -168,7 +166,7 @@ def snapstart_section(cold: dict[str, Any]) -> str:
     )
 
 
-def breakdown_section(cold: dict[str, Any], top: int = 5) -> str:
+def breakdown_section(cold: dict[str, Any]) -> str:
     rows = []
     for name, entry in cold["functions"].items():
         timing = entry.get("importtime")
@@ -176,7 +174,7 @@ def breakdown_section(cold: dict[str, Any], top: int = 5) -> str:
             continue
         for phase in ("import", "call"):
             packages = timing.get(phase, {}).get("packages_ms", {})
-            listed = ", ".join(f"{k} {v:.0f}" for k, v in list(packages.items())[:top])
+            listed = ", ".join(f"{k} {v:.0f}" for k, v in list(packages.items())[:5])
             rows.append([name, phase, timing.get(phase, {}).get("total_ms"), listed])
     if not rows:
         return ""
@@ -217,7 +215,7 @@ def requests_section(warm: dict[str, Any]) -> str:
         if "skipped" in op or not op.get("requests"):
             continue
         totals = op["requests"]["totals_per_call"]
-        minimum = design.minimum_by_service(name) or {}
+        minimum = design.minimum_by_service(name)
 
         def pair(service: str, totals: dict[str, Any] = totals, minimum: dict[str, int] = minimum) -> str:
             measured = totals.get(f"{service}.requests", 0)
@@ -300,7 +298,7 @@ def size_section(size: dict[str, Any]) -> str:
 
 
 def budgets_section(results: dict[str, Any]) -> str:
-    """The issue's budgets, each with the functions or operations that miss it."""
+    """The budgets, each with the functions or operations that miss it."""
     rows: list[list[Any]] = []
     cold = results.get("cold")
     if cold:

@@ -17,9 +17,8 @@ from typing import Any
 
 from bench import common
 from bench.common import ADMIN, CUSTOMER, STRIPE_KEY
-from bench.probe import Context
+from bench.probe import Context, status_of
 from infra import catalog
-from infra.local.event_samples import scheduled_event
 
 Scenario = Callable[["World"], Iterator[dict[str, Any]]]
 
@@ -39,8 +38,6 @@ class World:
     # ------------------------------------------------------------------ invoking
 
     def handler(self, name: str) -> Callable[[dict[str, Any], Any], Any]:
-        if not common.implemented(name):
-            raise SetupFailed(f"{name} is not written yet")
         module = importlib.import_module(f"functions.{name}.app")
         return module.handler  # type: ignore[no-any-return]
 
@@ -55,8 +52,6 @@ class World:
         *,
         path: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
-        query: str = "",
-        admin: bool | None = None,
     ) -> dict[str, Any]:
         """An API Gateway REST event for the function's route, the sample's body updated with `body`."""
         from infra.local.apigw import build_rest_event, cognito_claims
@@ -73,14 +68,12 @@ class World:
         headers = {"Content-Type": "application/json", "User-Agent": "bench"}
         if fn.route.method in ("POST", "DELETE"):
             headers["Idempotency-Key"] = str(uuid.uuid4())
-        is_admin = fn.route.admin_only if admin is None else admin
-        claims = cognito_claims(ADMIN, admin=True) if is_admin else cognito_claims(self.customer)
+        claims = cognito_claims(ADMIN, admin=True) if fn.route.admin_only else cognito_claims(self.customer)
         return build_rest_event(
             fn.route.method,
             fn.route.path,
             concrete,
             headers=headers,
-            query=query,
             body=None if payload is None else json.dumps(payload),
             claims=claims,
             path_parameters=path,
@@ -95,18 +88,15 @@ class World:
 
     # ------------------------------------------------------------------ setup helpers
 
-    def pay(self, capture: str = "automatic", amount: int | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"order_id": common.order_id(), "capture": capture}
-        if amount is not None:
-            body["amount"] = amount
-        payment: dict[str, Any] = self.call("process_payment", body=body)
+    def pay(self, capture: str = "automatic") -> dict[str, Any]:
+        payment: dict[str, Any] = self.call(
+            "process_payment", body={"order_id": common.order_id(), "capture": capture}
+        )
         return payment
 
-    def save_card(self, payment_method_id: str = "pm_card_visa") -> dict[str, Any]:
-        method: dict[str, Any] = self.call(
-            "save_payment_method", body={"payment_method_id": payment_method_id}
-        )
-        return method
+    def save_card(self, payment_method_id: str = "pm_card_visa") -> str:
+        """The saved method's id."""
+        return str(self.call("save_payment_method", body={"payment_method_id": payment_method_id})["id"])
 
     def stripe(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Stripe's API (form-encoded) or the emulator's control API (JSON), for setup only."""
@@ -159,14 +149,6 @@ def _charge_of_payment(obj: dict[str, Any], payment_id: str, world: World) -> bo
     return bool((found.get("metadata") or {}).get("payment_id") == payment_id)
 
 
-def status_of(result: Any) -> str:
-    if isinstance(result, dict) and "statusCode" in result:
-        return str(result["statusCode"])
-    if isinstance(result, dict) and result.get("batchItemFailures"):
-        return "partial"
-    return "ok"
-
-
 def body_of(result: Any) -> Any:
     if isinstance(result, dict) and isinstance(result.get("body"), str):
         try:
@@ -174,11 +156,6 @@ def body_of(result: Any) -> Any:
         except ValueError:
             return result["body"]
     return result
-
-
-def _intent_of(world: World, payment: dict[str, Any]) -> str:
-    event = world.stripe_event("payment_intent.succeeded", payment["id"])
-    return str(event["data"]["object"]["id"])
 
 
 # ---------------------------------------------------------------------- one scenario per function
@@ -242,22 +219,15 @@ def list_payment_methods(world: World) -> Iterator[dict[str, Any]]:
         yield world.api("list_payment_methods")
 
 
-def _method_id(method: dict[str, Any]) -> str:
-    for key in ("id", "payment_method_id"):
-        if isinstance(method.get(key), str):
-            return str(method[key])
-    raise SetupFailed(f"no id in the saved payment method: {json.dumps(method)[:200]}")
-
-
 def get_payment_method(world: World) -> Iterator[dict[str, Any]]:
-    method_id = _method_id(world.save_card())
+    method_id = world.save_card()
     while True:
         yield world.api("get_payment_method", path={"payment_method_id": method_id})
 
 
 def delete_payment_method(world: World) -> Iterator[dict[str, Any]]:
     while True:
-        method_id = _method_id(world.save_card())
+        method_id = world.save_card()
         yield world.api("delete_payment_method", path={"payment_method_id": method_id})
 
 
@@ -281,15 +251,12 @@ def payment_status(world: World) -> Iterator[dict[str, Any]]:
 
 
 def refunds(world: World) -> Iterator[dict[str, Any]]:
-    # The common case: Stripe reports a refund our API made (recorded already); else one from Stripe.
+    # The common case: Stripe reports a refund our API made (recorded already).
     while True:
         payment = world.pay()
-        amount = payment["amount"] // 10
-        if common.implemented("refund_payment"):
-            world.call("refund_payment", path={"payment_id": payment["id"]}, body={"amount": amount})
-        else:
-            intent = _intent_of(world, payment)
-            world.stripe("POST", "/v1/refunds", {"payment_intent": intent, "amount": amount})
+        world.call(
+            "refund_payment", path={"payment_id": payment["id"]}, body={"amount": payment["amount"] // 10}
+        )
         # refund.created carries the refund (charge.refunded lists refunds only when expanded).
         yield _stripe_bus_event(world, "refund.created", payment["id"])
 
@@ -297,7 +264,7 @@ def refunds(world: World) -> Iterator[dict[str, Any]]:
 def disputes(world: World) -> Iterator[dict[str, Any]]:
     while True:
         payment = world.pay()
-        intent = _intent_of(world, payment)
+        intent = world.stripe_event("payment_intent.succeeded", payment["id"])["data"]["object"]["id"]
         world.stripe("POST", "/_emulator/disputes", {"payment_intent": intent, "reason": "fraudulent"})
         yield _stripe_bus_event(world, "charge.dispute.created", payment["id"])
 
@@ -308,20 +275,17 @@ def accounting(world: World) -> Iterator[dict[str, Any]]:
         yield world.domain_event("PaymentProcessed", payment["id"])
 
 
-def outbox_relay(world: World) -> Iterator[dict[str, Any]]:
-    # The steady state: every event was published right after its commit, nothing is left to relay.
-    world.pay()
-    fn = catalog.function("outbox_relay")
-    while True:
-        yield scheduled_event(fn)
+def _timer(name: str) -> Scenario:
+    """A timer in the steady state: every event was published right after its commit and every request
+    settled what it started, so it finds nothing left to do."""
 
+    def scenario(world: World) -> Iterator[dict[str, Any]]:
+        world.pay()
+        fn = catalog.function(name)
+        while True:
+            yield common.scheduled_event(fn)
 
-def janitor(world: World) -> Iterator[dict[str, Any]]:
-    # The steady state: every request settled what it started, nothing is left in flight.
-    world.pay()
-    fn = catalog.function("janitor")
-    while True:
-        yield scheduled_event(fn)
+    return scenario
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -341,6 +305,6 @@ SCENARIOS: dict[str, Scenario] = {
     "refunds": refunds,
     "disputes": disputes,
     "accounting": accounting,
-    "outbox_relay": outbox_relay,
-    "janitor": janitor,
+    "outbox_relay": _timer("outbox_relay"),
+    "janitor": _timer("janitor"),
 }

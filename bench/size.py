@@ -1,10 +1,10 @@
 """Deployment size per function: its code asset, the core layer and the third-party layer, unzipped.
 
 The third-party layer is built the way `cdk synth` builds it: infra/aws/bundling.py's local bundler
-(pip's manylinux2014 aarch64 wheels for CPython 3.13, constrained to uv.lock, plus whatever pruning the
-bundler does) into bench/.cache, kept between runs. If that bundler cannot be loaded, pip is run with the
-same platform flags (and layers/deps/prune_botocore.py if present); if pip or PyPI is unavailable, the
-local .venv's installed files for the same distributions are measured instead. The report says which.
+(pip's manylinux2014 aarch64 wheels for CPython 3.13, constrained to uv.lock, botocore pruned) into
+bench/.cache, kept between runs. When it cannot be built (no pip or uv, no PyPI) or `--size-method local`
+asks for it, the local .venv's installed files for the same distributions are measured instead. The
+report says which.
 
 Beside "as built", each function's size is given for the variants worth deciding on: with CPython 3.13
 bytecode added (what saves compiling every module at each cold start), without the SDK the Lambda runtime
@@ -15,25 +15,20 @@ samples (one layer per kind of function).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import platform
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench import common
 from bench.common import CACHE, ROOT, log
 from infra import catalog
 
 LAMBDA_LIMIT_MB = 250.0  # function code + all layers, unzipped
 BUDGET_MB = 40.0
-PLATFORM = "manylinux2014_aarch64"
-PYTHON_VERSION = "3.13"
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}  # as infra/aws/functions.py excludes
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}  # in the Lambda Python runtime already
 # What a Stripe call loads: a function holding the Stripe key needs it even when its cold sample (a 404
@@ -48,7 +43,7 @@ STRIPE_PACKAGES = {
     "typing_extensions",
 }
 DEPS = ROOT / "layers" / "deps"
-PRUNE_SCRIPT = DEPS / "prune_botocore.py"
+BUILT_BY = "infra/aws/bundling.py's local bundler, as `cdk synth` builds the layer"
 MB = 1024 * 1024
 
 
@@ -63,109 +58,37 @@ def tree_size(root: Path, *, skip_bytecode: bool = True) -> int:
     return total
 
 
-def lock_constraints() -> str:
-    """`name==version` for every package uv.lock pins to one version (as the CDK bundler does)."""
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    versions: dict[str, set[str]] = defaultdict(set)
-    for package in lock.get("package", []):
-        if "version" in package and "registry" in package.get("source", {}):
-            versions[package["name"]].add(package["version"])
-    return "".join(f"{name}=={next(iter(v))}\n" for name, v in sorted(versions.items()) if len(v) == 1)
-
-
-def _services() -> list[str]:
-    return list(getattr(catalog, "AWS_SERVICES", ()))
-
-
-def _cache_dir(requirements: Path, constraints: str) -> Path:
-    inputs = [requirements.read_text(), constraints, PLATFORM, PYTHON_VERSION, *_services()]
-    for path in (PRUNE_SCRIPT, ROOT / "infra" / "aws" / "bundling.py"):
-        if path.is_file():
-            inputs.append(path.read_text())
+def _cache_dir(requirements: Path) -> Path:
+    """A folder per layer content: what the bundler installs and how it prunes."""
+    sources = [
+        requirements,
+        ROOT / "uv.lock",
+        DEPS / "prune_botocore.py",
+        ROOT / "infra" / "aws" / "bundling.py",
+    ]
+    inputs = [path.read_text() for path in sources] + list(catalog.AWS_SERVICES)
     return CACHE / f"deps-{hashlib.sha256(chr(0).join(inputs).encode()).hexdigest()[:12]}"
 
 
-def _with_cdk_bundler(target: Path, requirements: Path) -> bool:
-    try:
-        from infra.aws.bundling import LocalPipBundler
-        from infra.aws.bundling import lock_constraints as cdk_constraints
-    except Exception:  # CDK not importable here: the plain pip route below
-        return False
-    bundled: bool = LocalPipBundler(requirements, cdk_constraints(ROOT / "uv.lock")).try_bundle(str(target))
-    return bundled
-
-
-def _pip() -> list[str] | None:
-    candidates = [sys.executable] if importlib.util.find_spec("pip") else []
-    candidates += [p for p in (shutil.which("python3"), shutil.which("python")) if p]
-    for python in candidates:
-        probe = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, check=False)  # noqa: S603
-        if probe.returncode == 0:
-            return [python, "-m", "pip"]
-    return None
-
-
-def _with_pip(target: Path, requirements: Path, constraints: str) -> str | None:
-    """None when it worked, else why not."""
-    pip = _pip()
-    if pip is None:
-        return "no pip found"
-    (target / "constraints.txt").write_text(constraints)
-    python_dir = target / "python"
-    completed = subprocess.run(  # noqa: S603 - fixed argv
-        [
-            *pip,
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-warn-conflicts",
-            "--no-compile",
-            "--root-user-action=ignore",
-            "--platform",
-            PLATFORM,
-            "--implementation",
-            "cp",
-            "--python-version",
-            PYTHON_VERSION,
-            "--only-binary=:all:",
-            "--target",
-            str(python_dir),
-            "-r",
-            str(requirements),
-            "-c",
-            str(target / "constraints.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    if completed.returncode != 0:
-        return "pip failed: " + (completed.stderr.strip().splitlines() or ["?"])[-1]
-    if PRUNE_SCRIPT.is_file() and _services():
-        subprocess.run([sys.executable, str(PRUNE_SCRIPT), str(python_dir), *_services()], check=True)  # noqa: S603
-    return None
-
-
 def install_layer(requirements: Path) -> tuple[Path | None, str]:
-    """The deps layer's `python/` folder in bench/.cache, built once per its inputs."""
-    constraints = lock_constraints()
-    target = _cache_dir(requirements, constraints)
-    marker = target / ".complete"
-    if marker.exists():
-        return target / "python", marker.read_text().strip() + " (cached in bench/.cache)"
+    """The deps layer's `python/` folder in bench/.cache, built once per its inputs; None and why not when
+    it cannot be built here."""
+    target = _cache_dir(requirements)
+    if (target / ".complete").exists():
+        return target / "python", BUILT_BY + " (cached in bench/.cache)"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     log("size: building the arm64 dependency layer (once; cached in bench/.cache)")
-    if _with_cdk_bundler(target, requirements):
-        how = "infra/aws/bundling.py's local bundler, as `cdk synth` builds the layer"
-    else:
-        problem = _with_pip(target, requirements, constraints)
-        if problem is not None:
-            return None, problem
-        how = "pip --platform manylinux2014_aarch64 --python-version 3.13 --no-compile (+ prune_botocore.py)"
-    marker.write_text(how + "\n")
-    return target / "python", how
+    try:
+        from infra.aws.bundling import LocalPipBundler, lock_constraints
+
+        built = LocalPipBundler(requirements, lock_constraints(ROOT / "uv.lock")).try_bundle(str(target))
+    except Exception as error:  # pip failed (offline?) or CDK is missing: measure the .venv instead
+        return None, f"the layer could not be built ({type(error).__name__})"
+    if not built:
+        return None, "the layer could not be built (no pip or uv)"
+    (target / ".complete").write_text("ok\n")
+    return target / "python", BUILT_BY
 
 
 def _top_level(layer: Path) -> dict[str, int]:
@@ -282,8 +205,6 @@ def measure(
     packages = {n for n in entries if not n.endswith(".dist-info")}
     rows: dict[str, Any] = {}
     for fn in functions:
-        if not common.implemented(fn.name):
-            continue
         code = tree_size(ROOT / "functions" / fn.name)
         base = code + core
         row: dict[str, Any] = {

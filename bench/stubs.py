@@ -7,6 +7,7 @@ first invocation sees the same world and a sample event's fixed Idempotency-Key 
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from bench.common import HOST, STRIPE_KEY, WEBHOOK_SECRET, fake_aws
@@ -46,16 +47,22 @@ class AwsServer:
 
     def reset(self) -> None:
         """Forget every resource and item, then create the catalog's resources again."""
-        from infra.local import resources
-
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
-        resources.create_tables(self.client("dynamodb"))
-        resources.create_bus(self.client("events"))
-        resources.create_secrets(
-            self.client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
-        )
+        provision(self.client)
+
+
+def provision(client: Callable[[str], Any]) -> None:
+    """The catalog's tables, bus and secrets (the bench's Stripe key and webhook secret), through
+    `client(service)`."""
+    from infra.local import resources
+
+    resources.create_tables(client("dynamodb"))
+    resources.create_bus(client("events"))
+    resources.create_secrets(
+        client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
+    )
 
 
 def start_emulator() -> Any:

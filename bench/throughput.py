@@ -158,11 +158,16 @@ def _load(server: Any, op: str, clients: int, duration: float, warmup: float) ->
         "--warmup",
         str(warmup),
     ]
-    env = dict(common.child_environment({}))
     if server.token:
         argv += ["--token", server.token]
     completed = subprocess.run(  # noqa: S603
-        argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=duration + warmup + 300, check=False
+        argv,
+        cwd=ROOT,
+        env=common.child_environment({}),
+        capture_output=True,
+        text=True,
+        timeout=duration + warmup + 300,
+        check=False,
     )
     if completed.returncode != 0 or not completed.stdout.strip():
         return {"op": op, "clients": clients, "error": completed.stderr.strip().splitlines()[-1:]}
@@ -175,7 +180,7 @@ def measure(
 ) -> dict[str, Any]:
     server: Any = None
     notes: list[str] = []
-    if mode in ("auto", "stack") and (ROOT / "infra" / "local" / "dev.py").is_file():
+    if mode in ("auto", "stack"):
         try:
             server = Stack(concurrency).start()
         except Exception as error:

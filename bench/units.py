@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from infra import catalog
@@ -97,18 +96,6 @@ def index_writes(table: str, before: dict[str, Any] | None, after: dict[str, Any
         else:
             units += write_units(item_size(before))
     return units
-
-
-@dataclass
-class Units:
-    read: float = 0.0
-    write: float = 0.0
-    index_write: float = 0.0
-
-    def add(self, other: Units) -> None:
-        self.read += other.read
-        self.write += other.write
-        self.index_write += other.index_write
 
 
 def key_of(table: str, item: dict[str, Any]) -> dict[str, Any]:

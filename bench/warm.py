@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
-from bench.common import ROOT, STRIPE_KEY, WEBHOOK_SECRET, summarize
+from bench.common import ROOT, summarize
 from infra import catalog
+from infra.local.resources import function_environment
 
 CHILD_TIMEOUT_S = 3600
 
@@ -41,9 +42,9 @@ def measure(functions: list[catalog.Function], *, calls: int, detailed: int, tra
     ops = [fn.name for fn in functions]
     emulator = start_emulator()
     try:
-        env = dict(common.child_environment(common.lambda_like("bench-warm", 1024, tracing)))
+        env = common.child_environment(common.lambda_like("bench-warm", 1024, tracing))
         for fn in catalog.FUNCTIONS:  # one interpreter runs them all: the union of their variables
-            env.update(common.function_environment(fn))
+            env.update(function_environment(fn))
         env["STRIPE_API_BASE"] = emulator.url
         spec = {
             "ops": ops,
@@ -79,19 +80,6 @@ def measure(functions: list[catalog.Function], *, calls: int, detailed: int, tra
 
 
 # ---------------------------------------------------------------------- child side
-
-
-def _reset_core() -> None:
-    """Forget the core's cached clients, secrets and settings: the next call is a fresh container's."""
-    from payments import services
-
-    services.reset()
-    try:
-        from payments.http import idempotency
-
-        idempotency.reset()
-    except ImportError:  # pragma: no cover - older core
-        pass
 
 
 def _signature(requests: list[Any]) -> tuple[str, ...]:
@@ -130,27 +118,24 @@ def _aggregate(detailed: list[list[Any]]) -> dict[str, Any]:
 
 
 def _run_op(world: Any, meter: Any, op: str, *, calls: int, detailed: int, tracing: bool) -> dict[str, Any]:
-    from bench.probe import Context
+    from bench.probe import Context, status_of
     from bench.scenarios import SCENARIOS, SetupFailed
+    from payments import services
 
-    if not common.implemented(op):
-        return {"skipped": "not written yet"}
     scenario = SCENARIOS.get(op)
     if scenario is None:
         return {"skipped": "no scenario for this function"}
     fn = catalog.function(op)
     world.customer = f"{common.CUSTOMER}_{op}"
-    _reset_core()
+    services.reset()  # forget cached clients, secrets and settings: the first call is a fresh container's
     events = scenario(world)
     try:
         first_event = next(events)
         handler = world.handler(op)
-    except (SetupFailed, Exception) as error:
+    except Exception as error:
         return {"skipped": f"setup failed: {type(error).__name__}: {error}"}
 
     def invoke(event: dict[str, Any], detailed_requests: bool) -> tuple[str, float, list[Any]]:
-        from bench.scenarios import status_of
-
         context = Context(op, fn.memory_mb)
         if tracing:  # Lambda sets a new trace header per invocation
             os.environ["_X_AMZN_TRACE_ID"] = (
@@ -187,9 +172,9 @@ def _run_op(world: Any, meter: Any, op: str, *, calls: int, detailed: int, traci
         return {"skipped": f"setup failed during the run: {error}"}
     return {
         "statuses": dict(statuses),
-        "latency_ms": summarize(latencies).as_dict(),
-        "own_ms": summarize(own).as_dict(),
-        "io_ms": summarize(io).as_dict(),
+        "latency_ms": summarize(latencies),
+        "own_ms": summarize(own),
+        "io_ms": summarize(io),
         "first_call": {
             "status": first_status,
             "ms": round(first_ms, 2),
@@ -213,7 +198,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     from moto import mock_aws
 
     from bench.scenarios import World
-    from infra.local import resources
+    from bench.stubs import provision
     from infra.local.moto_patches import cheap_transaction_backups
 
     cheap_transaction_backups()
@@ -222,11 +207,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         # Each operation starts from empty tables and a fresh Stripe, so one does not slow the next.
         with mock_aws():
-            resources.create_tables(boto3.client("dynamodb"))
-            resources.create_bus(boto3.client("events"))
-            resources.create_secrets(
-                boto3.client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
-            )
+            provision(boto3.client)
             meter.published.clear()
             world = World(spec["stripe_url"], meter.published)
             world.stripe("POST", "/_emulator/reset")

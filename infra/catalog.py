@@ -17,6 +17,8 @@ EVENT_BUS = "payments"
 EVENT_BUS_ENV = "EVENT_BUS_NAME"
 DOMAIN_EVENT_SOURCE = "payments"
 STRIPE_EVENT_SOURCE = "stripe"
+# Members of this Cognito group are admins; routes flagged admin_only are theirs alone (the functions get
+# both in their environment, see `environment`).
 ADMIN_GROUP = "payments-admin"
 # The AWS APIs the functions call (boto3 clients). The deployed botocore keeps only these service models.
 AWS_SERVICES: tuple[str, ...] = ("dynamodb", "events", "secretsmanager")
@@ -397,11 +399,79 @@ def subscribers() -> list[Function]:
     return [f for f in FUNCTIONS if f.subscription]
 
 
+def forwarded_stripe_events() -> tuple[str, ...]:
+    """Every Stripe event type a subscriber handles: what the webhook forwards to the bus."""
+    types = {
+        t
+        for f in subscribers()
+        if f.subscription and f.subscription.source == STRIPE_EVENT_SOURCE
+        for t in f.subscription.detail_types
+    }
+    return tuple(sorted(types))
+
+
+def admin_routes() -> tuple[str, ...]:
+    """The admin-only routes as "METHOD /path/{param}" (API Gateway's httpMethod and resource)."""
+    return tuple(
+        f"{f.route.method} {f.route.path}" for f in api_functions() if f.route and f.route.admin_only
+    )
+
+
 def environment(fn: Function, names: dict[str, str], bus_name: str) -> dict[str, str]:
     """Environment variables naming the resources `fn` uses: `names` maps table and secret logical
-    names to physical ones (the bus is passed apart: it shares the name "payments" with a table)."""
+    names to physical ones (the bus is passed apart: it shares the name "payments" with a table).
+
+    The values of the access and forwarding rules are the same for every function that gets them, so
+    in-process tests may run all functions under the union of their environments."""
     env = {t.env: names[t.name] for t in fn.tables}
     env.update({s.env: names[s.name] for s in fn.secrets})
     if fn.publishes:
         env[EVENT_BUS_ENV] = bus_name
+    if fn.route and fn.route.authorizer:
+        env["ADMIN_GROUP"] = ADMIN_GROUP
+        env["ADMIN_ROUTES"] = ",".join(admin_routes())
+    if fn.publishes == STRIPE_EVENT_SOURCE:
+        env["STRIPE_EVENT_TYPES"] = ",".join(forwarded_stripe_events())
     return env
+
+
+# --------------------------------------------------------------------------- gateway responses
+# The errors API Gateway answers itself, before a function runs or instead of its answer: the deployed
+# API's gateway responses (infra/aws/api.py) and the local gateway's answers (infra/local/gateway.py).
+# Both render them with payments.http.problems.
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    response_type: str  # API Gateway's name, e.g. UNAUTHORIZED
+    status: int | None  # None: API Gateway's own status is kept (DEFAULT_5XX)
+    code: str
+    title: str
+    error_type: str | None = None  # x-amzn-ErrorType as API Gateway sends it (the local gateway adds it)
+
+
+GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
+    GatewayResponse(
+        "UNAUTHORIZED", 401, "unauthenticated", "Authentication required", "UnauthorizedException"
+    ),
+    GatewayResponse("ACCESS_DENIED", 403, "forbidden", "Forbidden"),
+    GatewayResponse("WAF_FILTERED", 403, "forbidden", "Forbidden"),
+    # An unknown path would answer 403 "Missing Authentication Token"; it is a plain 404.
+    GatewayResponse(
+        "MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "Not found", "MissingAuthenticationTokenException"
+    ),
+    GatewayResponse("RESOURCE_NOT_FOUND", 404, "not_found", "Not found"),
+    GatewayResponse(
+        "BAD_REQUEST_PARAMETERS", 400, "validation_error", "The request is invalid", "BadRequestException"
+    ),
+    GatewayResponse("BAD_REQUEST_BODY", 400, "validation_error", "The request is invalid"),
+    GatewayResponse("REQUEST_TOO_LARGE", 413, "request_too_large", "Request too large"),
+    GatewayResponse("THROTTLED", 429, "rate_limited", "Too many requests"),
+    GatewayResponse("QUOTA_EXCEEDED", 429, "rate_limited", "Too many requests"),
+    GatewayResponse("INTEGRATION_TIMEOUT", 504, "timeout", "The request timed out"),
+    GatewayResponse("DEFAULT_5XX", None, "internal_error", "Internal error"),
+)
+
+
+def gateway_response(response_type: str) -> GatewayResponse:
+    return next(r for r in GATEWAY_RESPONSES if r.response_type == response_type)

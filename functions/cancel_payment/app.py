@@ -5,12 +5,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from payments import services
 from payments.application.manage_payment import cancel_payment
-from payments.application.queries import payment_for
 from payments.http import api
-from payments.http.idempotency import ApiResult
-from payments.http.schemas import PaymentResource, payment_resource
+from payments.http.schemas import PaymentResource
 
 app = api.create_app()
 
@@ -24,14 +21,7 @@ app = api.create_app()
 def cancel(
     payment_id: str, idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None
 ) -> Response[Any]:
-    caller = api.caller(app)
-
-    def run() -> ApiResult:
-        store = services.store()
-        payment = payment_for(store.payments, payment_id, viewer=caller.sub, admin=caller.is_admin)
-        return ApiResult(200, payment_resource(cancel_payment(payment, store, services.gateway())))
-
-    return api.idempotent_command(app, "cancel_payment", caller, run)
+    return api.payment_command(app, "cancel_payment", payment_id, cancel_payment)
 
 
 handler = api.lambda_handler(app)

@@ -1,16 +1,14 @@
-"""POST /v1/payments/{payment_id}/capture: capture an authorized payment (admins)."""
+"""POST /v1/payments/{payment_id}/capture: capture an authorized payment (admins: the catalog flags
+the route admin_only)."""
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from payments import services
 from payments.application.manage_payment import capture_payment
-from payments.application.queries import payment_for
 from payments.http import api
-from payments.http.idempotency import ApiResult
-from payments.http.schemas import PaymentResource, payment_resource
+from payments.http.schemas import PaymentResource
 
 app = api.create_app()
 
@@ -24,15 +22,7 @@ app = api.create_app()
 def capture(
     payment_id: str, idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None
 ) -> Response[Any]:
-    caller = api.caller(app)
-    caller.require_admin()
-
-    def run() -> ApiResult:
-        store = services.store()
-        payment = payment_for(store.payments, payment_id, viewer=caller.sub, admin=True)
-        return ApiResult(200, payment_resource(capture_payment(payment, store, services.gateway())))
-
-    return api.idempotent_command(app, "capture_payment", caller, run)
+    return api.payment_command(app, "capture_payment", payment_id, capture_payment)
 
 
 handler = api.lambda_handler(app)

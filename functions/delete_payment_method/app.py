@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from payments import services
 from payments.application.payment_methods import delete_payment_method
 from payments.http import api
+from payments.http.api import Command
 from payments.http.idempotency import ApiResult
 from payments.observability import count
 
@@ -25,7 +26,7 @@ def delete(
 ) -> Response[Any]:
     caller = api.caller(app)
 
-    def run() -> ApiResult:
+    def run(_: Command) -> ApiResult:
         delete_payment_method(
             caller.sub,
             payment_method_id,
@@ -36,11 +37,9 @@ def delete(
         count("PaymentMethodsDeleted")
         return ApiResult(204)
 
-    # The Idempotency-Key is accepted on DELETE, not required (DESIGN section 3): without one a
-    # repeated delete answers 404, which is the truth. A key that is sent must be one: a blank key is a
-    # 400 that says so (api.idempotent_command), and a key used for another request is a 422.
-    if idempotency_key is None:
-        return api.result_response(run())
+    # The Idempotency-Key is accepted on DELETE, not required: without one a repeated delete answers
+    # 404, which is the truth. A key that is sent must be one: a blank key is a 400 that says so, and a
+    # key used for another request is a 422.
     return api.idempotent_command(app, "delete_payment_method", caller, run)
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from payments import services
 from payments.application.queries import payment_history
 from payments.http import api
-from payments.http.schemas import PaymentHistory
+from payments.http.schemas import PaymentHistory, history_resource
 
 app = api.create_app()
 
@@ -23,17 +23,7 @@ app = api.create_app()
 def history(payment_id: str) -> Response[Any]:
     caller = api.caller(app)
     events = payment_history(services.payments_reader(), payment_id, viewer=caller.sub, admin=caller.is_admin)
-    data = [
-        {
-            "event_id": e.event_id,
-            "event_type": e.event_type,
-            "version": e.version,
-            "occurred_at": e.occurred_at,
-            "data": e.data,
-        }
-        for e in events
-    ]
-    return api.json_response(200, {"payment_id": payment_id, "data": data})
+    return api.json_response(200, history_resource(payment_id, events))
 
 
 handler = api.lambda_handler(app)

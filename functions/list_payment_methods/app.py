@@ -6,11 +6,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from payments import services
-from payments.adapters.secrets import secret_string
 from payments.application.payment_methods import list_payment_methods
-from payments.config import settings
 from payments.http import api
-from payments.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, binding_for, decode_cursor, encode_cursor
+from payments.http.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from payments.http.schemas import PaymentMethodList, payment_method_resource
 
 app = api.create_app()
@@ -32,17 +30,10 @@ def list_methods(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[Any]:
     caller = api.caller(app)
-    key = secret_string(settings().require("cursor_key_secret")).encode()
-    binding = binding_for(caller.sub, resource="payment_methods", limit=limit)
-    page = list_payment_methods(
-        caller.sub, services.payment_methods(), limit, decode_cursor(cursor, key, binding)
-    )
+    paging = api.paging(caller, resource="payment_methods", limit=limit)
+    page = list_payment_methods(caller.sub, services.payment_methods(), limit, paging.start(cursor))
     return api.json_response(
-        200,
-        {
-            "data": [payment_method_resource(m) for m in page.items],
-            "next_cursor": encode_cursor(page.next_key, key, binding),
-        },
+        200, paging.body([payment_method_resource(m) for m in page.items], page.next_key)
     )
 
 

@@ -6,12 +6,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from payments import services
-from payments.adapters.secrets import secret_string
 from payments.application.queries import ListQuery, list_payments
-from payments.config import settings
 from payments.domain.payment import PaymentStatus
 from payments.http import api
-from payments.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, binding_for, decode_cursor, encode_cursor
+from payments.http.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from payments.http.schemas import PaymentList, payment_resource
 
 app = api.create_app()
@@ -32,23 +30,15 @@ def list_all(
     status: Annotated[PaymentStatus | None, Query()] = None,
 ) -> Response[Any]:
     caller = api.caller(app)
-    key = secret_string(settings().require("cursor_key_secret")).encode()
-    binding = binding_for(caller.sub, customer_id=customer_id, status=status, limit=limit)
-    start = decode_cursor(cursor, key, binding)
+    paging = api.paging(caller, customer_id=customer_id, status=status, limit=limit)
     page = list_payments(
         services.payments_reader(),
         ListQuery(customer_id=customer_id, status=status, limit=limit),
-        start,
+        paging.start(cursor),
         viewer=caller.sub,
         admin=caller.is_admin,
     )
-    return api.json_response(
-        200,
-        {
-            "data": [payment_resource(p) for p in page.items],
-            "next_cursor": encode_cursor(page.next_key, key, binding),
-        },
-    )
+    return api.json_response(200, paging.body([payment_resource(p) for p in page.items], page.next_key))
 
 
 handler = api.lambda_handler(app)

@@ -1,7 +1,7 @@
 """EventBridge (source stripe): payment_intent.* -> the payment's status and its domain events."""
 
 from payments import services
-from payments.application.stripe_events import PaymentStatusOutcome, apply_payment_intent_event
+from payments.application.payment_status import PaymentStatusOutcome, apply_payment_intent_event
 from payments.subscriber import StripeBusEvent, subscriber
 
 

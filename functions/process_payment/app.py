@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from payments import services
 from payments.application.process_payment import ProcessPayment, process_payment
 from payments.domain.errors import CardDeclined
-from payments.domain.ids import request_fingerprint
 from payments.domain.money import Money
 from payments.http import api
-from payments.http.idempotency import ApiResult, require_key
+from payments.http.api import Command
+from payments.http.idempotency import ApiResult
 from payments.http.schemas import PaymentResource, Problem, ProcessPaymentRequest, payment_resource
 from payments.observability import count
 
@@ -37,20 +37,21 @@ def create_payment(
 ) -> Response[Any]:
     caller = api.caller(app)
     customer_id = caller.customer_for(request.customer_id)
-    command = ProcessPayment(
-        customer_id=customer_id,
-        idempotency_key=require_key(idempotency_key),
-        request_hash=request_fingerprint(app.current_event.json_body),
-        order_id=request.order_id,
-        money=Money(request.amount, request.currency),
-        payment_method_id=request.payment_method_id,
-        capture_method=request.capture,
-        description=request.description,
-        metadata=request.metadata,
-        return_url=request.return_url,
-    )
 
-    def charge() -> ApiResult:
+    def charge(sent: Command) -> ApiResult:
+        assert sent.idempotency_key is not None  # required on POST
+        command = ProcessPayment(
+            customer_id=customer_id,
+            idempotency_key=sent.idempotency_key,
+            request_hash=sent.fingerprint,
+            order_id=request.order_id,
+            money=Money(request.amount, request.currency),
+            payment_method_id=request.payment_method_id,
+            capture_method=request.capture,
+            description=request.description,
+            metadata=request.metadata,
+            return_url=request.return_url,
+        )
         try:
             payment = process_payment(command, services.store(), services.gateway(), services.method_owners())
         except CardDeclined:

@@ -1,4 +1,5 @@
-"""POST /v1/payments/{payment_id}/refunds: refund all or part of a captured payment (admins)."""
+"""POST /v1/payments/{payment_id}/refunds: refund all or part of a captured payment (admins: the
+catalog flags the route admin_only)."""
 
 from typing import Annotated, Any
 
@@ -7,9 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
 from payments import services
 from payments.application.refund_payment import RefundPayment, refund_payment
-from payments.domain.ids import request_fingerprint
 from payments.http import api
-from payments.http.idempotency import ApiResult, require_key
+from payments.http.api import Command
+from payments.http.idempotency import ApiResult
 from payments.http.schemas import Problem, RefundRequest, RefundResource, refund_resource
 from payments.observability import count
 
@@ -34,22 +35,22 @@ def refund(
     idempotency_key: Annotated[str | None, Header(alias="idempotency-key")] = None,
 ) -> Response[Any]:
     caller = api.caller(app)
-    caller.require_admin()
     body = request or RefundRequest()
-    command = RefundPayment(
-        payment_id=payment_id,
-        requested_by=caller.sub,
-        idempotency_key=require_key(idempotency_key),
-        request_hash=request_fingerprint(body.model_dump(mode="json")),
-        amount=body.amount,
-        reason=body.reason,
-        metadata=body.metadata,
-    )
 
-    def run() -> ApiResult:
+    def run(sent: Command) -> ApiResult:
+        assert sent.idempotency_key is not None  # required on POST
+        command = RefundPayment(
+            payment_id=payment_id,
+            requested_by=caller.sub,
+            idempotency_key=sent.idempotency_key,
+            request_hash=sent.fingerprint,
+            amount=body.amount,
+            reason=body.reason,
+            metadata=body.metadata,
+        )
         created = refund_payment(command, services.store(), services.refunds(), services.gateway())
         count(f"Refunds{str(created.status).capitalize()}")
-        return ApiResult(201, refund_resource(created.as_record()))
+        return ApiResult(201, refund_resource(created))
 
     return api.idempotent_command(app, "refund_payment", caller, run)
 

@@ -9,7 +9,7 @@ from typing import Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from payments import services
-from payments.application.refund_events import RefundEventOutcome, StripeRefundEvent, apply_refund_event
+from payments.application.refunds import RefundEventOutcome, StripeRefundEvent, apply_refund_event
 from payments.subscriber import subscriber
 
 

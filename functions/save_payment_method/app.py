@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from payments import services
 from payments.application.payment_methods import save_payment_method
 from payments.http import api
+from payments.http.api import Command
 from payments.http.idempotency import ApiResult
 from payments.http.schemas import PaymentMethodResource, SavePaymentMethodRequest, payment_method_resource
 from payments.observability import count
@@ -33,7 +34,7 @@ def save(
 ) -> Response[Any]:
     caller = api.caller(app)
 
-    def run() -> ApiResult:
+    def run(_: Command) -> ApiResult:
         saved = save_payment_method(
             caller.sub,
             request.payment_method_id,

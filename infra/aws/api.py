@@ -23,26 +23,13 @@ from infra.aws.config import StageConfig
 from infra.aws.functions import PaymentFunction
 from infra.aws.nag import acknowledge
 from infra.aws.waf import WebFirewall
+from payments.http.problems import PROBLEM_JSON, problem_body
 
-# The same problem type base as payments.http.problems, so gateway errors look like the handlers' own.
-PROBLEM_TYPE_BASE = "https://docs.payments.example/problems/"
-PROBLEM_JSON = "application/problem+json"
-# Errors API Gateway answers before a function runs: (response type, status, code, title).
-GATEWAY_PROBLEMS: tuple[tuple[apigw.ResponseType, int | None, str, str], ...] = (
-    (apigw.ResponseType.UNAUTHORIZED, 401, "unauthenticated", "Authentication required"),
-    (apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Forbidden"),
-    (apigw.ResponseType.WAF_FILTERED, 403, "forbidden", "Forbidden"),
-    # An unknown path would answer 403 "Missing Authentication Token"; it is a plain 404.
-    (apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 404, "not_found", "Not found"),
-    (apigw.ResponseType.RESOURCE_NOT_FOUND, 404, "not_found", "Not found"),
-    (apigw.ResponseType.BAD_REQUEST_PARAMETERS, 400, "validation_error", "The request is invalid"),
-    (apigw.ResponseType.BAD_REQUEST_BODY, 400, "validation_error", "The request is invalid"),
-    (apigw.ResponseType.REQUEST_TOO_LARGE, 413, "request_too_large", "Request too large"),
-    (apigw.ResponseType.THROTTLED, 429, "rate_limited", "Too many requests"),
-    (apigw.ResponseType.QUOTA_EXCEEDED, 429, "rate_limited", "Too many requests"),
-    (apigw.ResponseType.INTEGRATION_TIMEOUT, 504, "timeout", "The request timed out"),
-    (apigw.ResponseType.DEFAULT_5_XX, None, "internal_error", "Internal error"),
-)
+# What API Gateway fills into a gateway response's body; it quotes the message itself.
+ERROR_MESSAGE = "$context.error.messageString"
+REQUEST_ID = "$context.requestId"
+# The members in the order the deployed templates have always had: another order would be a redeploy.
+TEMPLATE_MEMBERS = ("type", "title", "code", "status", "detail", "request_id")
 # JSON access log; every value is quoted except messageString, which API Gateway quotes itself.
 ACCESS_LOG_FIELDS = {
     "requestId": '"$context.requestId"',
@@ -65,12 +52,15 @@ ACCESS_LOG_FIELDS = {
 }
 
 
-def _problem_template(status: int | None, code: str, title: str) -> str:
-    body = {"type": PROBLEM_TYPE_BASE + code, "title": title, "code": code}
-    if status is not None:
-        body["status"] = status  # type: ignore[assignment]
-    text = json.dumps(body, separators=(",", ":"))
-    return text[:-1] + ',"detail":$context.error.messageString,"request_id":"$context.requestId"}'
+def problem_template(response: catalog.GatewayResponse) -> str:
+    """The gateway response's problem body as a mapping template."""
+    body = problem_body(
+        response.status or 0, response.code, response.title, ERROR_MESSAGE, request_id=REQUEST_ID
+    )
+    if response.status is None:
+        del body["status"]  # API Gateway keeps its own, which a template cannot know
+    ordered = {name: body[name] for name in TEMPLATE_MEMBERS if name in body}
+    return json.dumps(ordered, separators=(",", ":")).replace(json.dumps(ERROR_MESSAGE), ERROR_MESSAGE)
 
 
 def _path_parameters(path: str) -> dict[str, bool]:
@@ -137,13 +127,13 @@ class PaymentsApi(Construct):
             "AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role: AWS's own managed policy for exactly this purpose.",
         )
-        for response_type, status, code, title in GATEWAY_PROBLEMS:
+        for response in catalog.GATEWAY_RESPONSES:
             self.rest_api.add_gateway_response(
-                f"Problem{response_type.response_type}",
-                type=response_type,
-                status_code=str(status) if status else None,
+                f"Problem{response.response_type}",
+                type=apigw.ResponseType.of(response.response_type),
+                status_code=str(response.status) if response.status else None,
                 response_headers={"Content-Type": f"'{PROBLEM_JSON}'"},
-                templates={"application/json": _problem_template(status, code, title)},
+                templates={"application/json": problem_template(response)},
             )
 
         authorizer = apigw.CognitoUserPoolsAuthorizer(

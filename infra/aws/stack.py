@@ -17,18 +17,6 @@ from infra.aws.security import Security
 from infra.aws.tables import Tables
 
 
-def stripe_event_types() -> list[str]:
-    """The Stripe event types some subscriber handles: what the webhook endpoint must be sent."""
-    return sorted(
-        {
-            detail_type
-            for fn in catalog.subscribers()
-            if fn.subscription and fn.subscription.source == catalog.STRIPE_EVENT_SOURCE
-            for detail_type in fn.subscription.detail_types
-        }
-    )
-
-
 class PaymentsStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, id_, description=f"{catalog.SERVICE_NAME} service ({config.stage})", **kwargs)
@@ -78,7 +66,7 @@ class PaymentsStack(Stack):
                 "Register in Stripe (Developers > Webhooks) with the events of StripeWebhookEvents",
             ),
             "StripeWebhookEvents": (
-                ",".join(stripe_event_types()),
+                ",".join(catalog.forwarded_stripe_events()),
                 "Stripe event types to enable on the webhook endpoint (what the subscribers handle)",
             ),
             "EventBusName": (self.events.bus.event_bus_name, "Bus other services subscribe to"),

@@ -14,9 +14,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from infra.local import openapi
 from infra.local.environment import base_environment
 from infra.local.settings import ROOT
+from tools import openapi
 
 ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png")
 
@@ -56,7 +56,7 @@ class ApiDocs:
 
     def _generate(self) -> bytes:
         result = subprocess.run(
-            [sys.executable, "-m", "infra.local.openapi", "--stdout"],
+            [sys.executable, "-m", "tools.openapi", "--stdout"],
             cwd=self._root,
             env=base_environment(),
             capture_output=True,

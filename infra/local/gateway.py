@@ -9,15 +9,16 @@
 - API Gateway's limits: 10 MB request bodies (413), Lambda's 6 MB payloads, the 29 s integration timeout
   (504), counted from the moment the request is routed: time spent waiting for a free worker when all of
   a function's workers are busy, and a cold start, count as they do in AWS;
-- the deployed API's gateway responses (infra/aws/api.py): problem+json bodies. An unknown path or
-  method is a 404 `not_found` problem, as deployed (raw API Gateway would say 403 "Missing
-  Authentication Token"; the stack's gateway response turns it into a 404);
+- the deployed API's gateway responses (infra/catalog.py's, as infra/aws/api.py deploys them):
+  problem+json bodies from payments.http.problems. An unknown path or method is a 404 `not_found`
+  problem, as deployed (raw API Gateway would say 403 "Missing Authentication Token"; the stack's
+  gateway response turns it into a 404);
 - local only: a catalog route whose function is not written yet answers 501 `not_implemented`, and
   /v1/openapi.json and /v1/docs (Swagger UI) document the API.
 
 Every request gets an HTTP answer: a failure of the local runtime itself (a worker that cannot be started)
-is a 502, a defect of the gateway a 500, never a dropped connection. The server is threaded (one daemon
-thread per connection) with a listen backlog deep enough for bursts of concurrent clients.
+is a 502, a defect of the gateway a 500, never a dropped connection. It serves on infra/local/loopback.py
+(one daemon thread per connection, a listen backlog deep enough for bursts of concurrent clients).
 """
 
 from __future__ import annotations
@@ -25,56 +26,35 @@ from __future__ import annotations
 import base64
 import json
 import queue
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from traceback import format_exception_only
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from infra import catalog
 from infra.local.apigw import Match, Route, build_rest_event, catalog_routes, resolve
 from infra.local.docs import ApiDocs
+from infra.local.loopback import LoopbackHandler, LoopbackServer, RequestLine
 from infra.local.runtime import PAYLOAD_LIMIT, Invocation, InvocationError
 from infra.local.tokens import TokenRejected, authorizer_claims, verify_token
+from payments.http.problems import PROBLEM_JSON, problem_body
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 29.0
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://docs.payments.example/problems/"  # as infra/aws/api.py and payments.http
 STAGE = f"/{catalog.API_STAGE}"
 SIGNATURE_HEADER = "Stripe-Signature"
 HEALTH_PATH = "/_local/health"  # local only, outside the stage
 
-
-@dataclass(frozen=True)
-class GatewayProblem:
-    """A gateway response of the deployed API: API Gateway's response type, status, code and title."""
-
-    response_type: str
-    status: int | None  # None: API Gateway's own status is kept (DEFAULT_5XX)
-    code: str
-    title: str
-    error_type: str | None = None  # x-amzn-ErrorType, as API Gateway sends it
-
-
-UNAUTHORIZED = GatewayProblem(
-    "UNAUTHORIZED", 401, "unauthenticated", "Authentication required", "UnauthorizedException"
-)
-MISSING_AUTHENTICATION_TOKEN = GatewayProblem(
-    "MISSING_AUTHENTICATION_TOKEN", 404, "not_found", "Not found", "MissingAuthenticationTokenException"
-)
-BAD_REQUEST_PARAMETERS = GatewayProblem(
-    "BAD_REQUEST_PARAMETERS", 400, "validation_error", "The request is invalid", "BadRequestException"
-)
-REQUEST_TOO_LARGE = GatewayProblem("REQUEST_TOO_LARGE", 413, "request_too_large", "Request too large")
-INTEGRATION_TIMEOUT = GatewayProblem("INTEGRATION_TIMEOUT", 504, "timeout", "The request timed out")
-DEFAULT_5XX = GatewayProblem("DEFAULT_5XX", None, "internal_error", "Internal error")
-# The ones this gateway can produce; tests/contract checks them against infra/aws/api.py.
+# The deployed API's gateway responses that this gateway answers with.
+UNAUTHORIZED = catalog.gateway_response("UNAUTHORIZED")
+MISSING_AUTHENTICATION_TOKEN = catalog.gateway_response("MISSING_AUTHENTICATION_TOKEN")
+BAD_REQUEST_PARAMETERS = catalog.gateway_response("BAD_REQUEST_PARAMETERS")
+REQUEST_TOO_LARGE = catalog.gateway_response("REQUEST_TOO_LARGE")
+INTEGRATION_TIMEOUT = catalog.gateway_response("INTEGRATION_TIMEOUT")
+DEFAULT_5XX = catalog.gateway_response("DEFAULT_5XX")
 GATEWAY_PROBLEMS = (
     UNAUTHORIZED,
     MISSING_AUTHENTICATION_TOKEN,
@@ -83,38 +63,27 @@ GATEWAY_PROBLEMS = (
     INTEGRATION_TIMEOUT,
     DEFAULT_5XX,
 )
-NOT_IMPLEMENTED = GatewayProblem("LOCAL_NOT_IMPLEMENTED", 501, "not_implemented", "Not implemented yet")
+NOT_IMPLEMENTED = catalog.GatewayResponse(
+    "LOCAL_NOT_IMPLEMENTED", 501, "not_implemented", "Not implemented yet"
+)
 
 
 class Invoker(Protocol):
+    """The function runtime as the gateway calls it (infra/local/runtime.py's FunctionPool)."""
+
     def available(self, function: str) -> bool: ...
 
     def invoke(
-        self,
-        function: str,
-        event: dict[str, Any],
-        *,
-        timeout_s: float | None = None,
-        request_id: str | None = None,
+        self, function: str, event: dict[str, Any], *, timeout_s: float, request_id: str
     ) -> Invocation: ...
 
 
 @dataclass(frozen=True)
-class Request:
-    method: str
-    target: str  # path and query, as on the request line
+class Request(RequestLine):
     headers: list[tuple[str, str]]
     body: bytes = b""
     source_ip: str = "127.0.0.1"
     too_large: bool = False  # the body was over the limit and was not kept
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.target).path
-
-    @property
-    def query(self) -> str:
-        return urlsplit(self.target).query
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in reversed(self.headers) if k.lower() == name.lower()), None)
@@ -130,16 +99,19 @@ class Response:
     note: str = ""
 
 
-def problem(kind: GatewayProblem, detail: str, request_id: str, status: int | None = None) -> Response:
-    """The body infra/aws/api.py's gateway response templates produce."""
-    body: dict[str, Any] = {"type": PROBLEM_TYPE_BASE + kind.code, "title": kind.title, "code": kind.code}
-    if kind.status is not None:
-        body["status"] = kind.status
-    body.update({"detail": detail, "request_id": request_id})
+def problem(
+    kind: catalog.GatewayResponse, detail: str, request_id: str, status: int | None = None
+) -> Response:
+    """The body infra/aws/api.py's gateway response templates produce; `status` where API Gateway keeps
+    its own (DEFAULT_5XX)."""
+    answered = kind.status or status or 500
+    body = problem_body(answered, kind.code, kind.title, detail, request_id=request_id)
+    if kind.status is None:
+        del body["status"]  # as deployed: API Gateway's own 5xx answer has no status member
     headers = [("Content-Type", PROBLEM_JSON)]
     if kind.error_type:
         headers.append(("x-amzn-ErrorType", kind.error_type))
-    return Response(kind.status or status or 500, json.dumps(body).encode(), headers)
+    return Response(answered, json.dumps(body).encode(), headers)
 
 
 LogLine = Callable[[str, str, str], None]  # (tag, message, level)
@@ -372,83 +344,55 @@ def _proxy_response(result: Any, request_id: str) -> Response:
 # --------------------------------------------------------------------------- HTTP server
 
 
-# socketserver's default listen backlog is 5: a burst of concurrent clients overflows it, and the kernel
-# drops their handshakes (clients stall for seconds, time out or are reset). Linux caps it at somaxconn.
-LISTEN_BACKLOG = 1024
 # A keep-alive connection that sends nothing for this long is closed (its thread ends with it).
 IDLE_CONNECTION_TIMEOUT_S = 120.0
 
 
-class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True  # one thread per connection; none of them keeps the process alive
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = LISTEN_BACKLOG
-
+class GatewayServer(LoopbackServer):
     def __init__(self, host: str, port: int, gateway: LocalGateway) -> None:
         self.gateway = gateway
-        super().__init__((host, port), _Handler)
-
-    def start(self) -> GatewayServer:
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away mid-answer is not the gateway's error: no traceback for it."""
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            return
-        super().handle_error(request, client_address)
+        super().__init__(host, port, _Handler)
 
 
 _DRAIN_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not read at all: the connection closes
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     protocol_version = "HTTP/1.1"
     server_version = "local-apigateway"
-    sys_version = ""
     timeout = IDLE_CONNECTION_TIMEOUT_S
     server: GatewayServer
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
-
     def __getattr__(self, name: str) -> Callable[[], None]:
-        """Any other method (TRACE, QUERY, PROPFIND, ...) goes through the gateway too, which answers it
-        as deployed (no such route: 404) instead of http.server's own 501 HTML page."""
+        """Every other method (PUT, PATCH, HEAD, TRACE, QUERY, PROPFIND, ...) goes through the gateway too,
+        which answers it as deployed (no such route: 404) instead of http.server's own 501 HTML page."""
         if name.startswith("do_"):
-            return self._serve
+            return self.serve
         raise AttributeError(name)
 
     def handle_expect_100(self) -> bool:
-        if self._declared_length() > MAX_BODY_BYTES:  # refuse before the client sends the body
-            self._send(self.server.gateway.handle(self._request(b"", too_large=True)))
+        if self.declared_length() > MAX_BODY_BYTES:  # refuse before the client sends the body
+            self._answer(self._request(b"", too_large=True))
             self.close_connection = True
             return False
         return super().handle_expect_100()
 
-    def _serve(self) -> None:
-        length = self._declared_length()
+    def serve(self) -> None:
+        length = self.declared_length()
         too_large = length > MAX_BODY_BYTES
         if too_large:
             self._discard(length)
             self.close_connection = True
         body = b"" if too_large else self.rfile.read(length)
-        self._send(self.server.gateway.handle(self._request(body, too_large)))
+        self._answer(self._request(body, too_large))
 
     def _request(self, body: bytes, too_large: bool) -> Request:
         headers = [(name, value) for name, value in self.headers.items()]
         return Request(self.command, self.path, headers, body, self.client_address[0], too_large)
 
-    def _declared_length(self) -> int:
-        declared = self.headers.get("Content-Length", "0").strip()
-        return int(declared) if declared.isdigit() else 0
+    def _answer(self, request: Request) -> None:
+        response = self.server.gateway.handle(request)
+        self.send(response.status, response.headers, response.body)
 
     def _discard(self, length: int) -> None:
         remaining = min(length, _DRAIN_LIMIT)
@@ -457,18 +401,3 @@ class _Handler(BaseHTTPRequestHandler):
             if not chunk:
                 return
             remaining -= len(chunk)
-
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """The gateway logs one line per request itself."""

@@ -25,7 +25,9 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,7 +37,6 @@ from infra.local.console import Console
 from infra.local.dispatcher import Delivery, EventDispatcher
 from infra.local.docs import ApiDocs
 from infra.local.environment import aws_client, base_environment, function_environment
-from infra.local.event_samples import scheduled_event
 from infra.local.gateway import STAGE, GatewayServer, LocalGateway
 from infra.local.logs import FunctionLogs
 from infra.local.runtime import CodeVersion, FunctionPool, InvocationError
@@ -131,6 +132,21 @@ def delivery_line(delivery: Delivery) -> tuple[str, str]:
         )
     dlq = resources.subscriber_queue_names(catalog.function(delivery.function))[1]
     return f"{head} FAILED {delivery.attempt} times, parked in DLQ {dlq}: {delivery.error}", "error"
+
+
+def scheduled_event(fn: catalog.Function) -> dict[str, Any]:
+    """What an EventBridge schedule delivers to a timer function (the local timer below)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{fn.name}-schedule"],
+        "detail": {},
+    }
 
 
 def build_dispatcher(

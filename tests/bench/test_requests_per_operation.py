@@ -1,4 +1,5 @@
-"""Every operation makes exactly the requests DESIGN.md needs (bench/design.py), and reads no item twice.
+"""Every operation makes exactly the requests its common path needs (bench/design.py states each and
+why), and reads no item twice.
 
 Request counts are deterministic, unlike timings, so they are asserted: an extra GetItem, a second
 PutEvents or a re-read of an item the call already holds fails here before it reaches a bill.

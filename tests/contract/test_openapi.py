@@ -12,14 +12,14 @@ import pytest
 from infra import catalog
 from infra.local import gateway
 from infra.local.environment import base_environment
-from infra.local.openapi import OUTPUT, SECURITY_SCHEME, implemented_routes
 from infra.local.settings import ROOT
 from payments.domain.errors import PaymentsError
+from tools.openapi import OUTPUT, SECURITY_SCHEME, implemented_routes
 
 
 def test_the_committed_document_matches_the_handlers() -> None:
     check = subprocess.run(
-        [sys.executable, "-m", "infra.local.openapi", "--check"],
+        [sys.executable, "-m", "tools.openapi", "--check"],
         cwd=ROOT,
         env=base_environment(),
         capture_output=True,

@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from infra import catalog
-from infra.local.openapi import OUTPUT
 from payments.domain.ids import payment_id_for
 from tests.contract.conftest import CUSTOMER, FUZZ_MARKER, FuzzTarget
+from tools.openapi import OUTPUT
 
 pytestmark = [pytest.mark.e2e, getattr(pytest.mark, FUZZ_MARKER)]
 

@@ -93,6 +93,15 @@ def test_environment_names_resources_and_powertools(stage: Stage, spec: catalog.
     expected_names = {t.env for t in spec.tables} | {s.env for s in spec.secrets}
     if spec.publishes:
         expected_names.add(catalog.EVENT_BUS_ENV)
+    # Who is an admin and which routes are theirs: every function behind the authorizer is told.
+    if spec.route and spec.route.authorizer:
+        expected_names |= {"ADMIN_GROUP", "ADMIN_ROUTES"}
+        assert env["ADMIN_GROUP"] == catalog.ADMIN_GROUP
+        assert set(env["ADMIN_ROUTES"].split(",")) == set(catalog.admin_routes())
+    # What to forward: the webhook is told every Stripe type a subscriber takes.
+    if spec.publishes == catalog.STRIPE_EVENT_SOURCE:
+        expected_names.add("STRIPE_EVENT_TYPES")
+        assert env["STRIPE_EVENT_TYPES"].split(",") == list(catalog.forwarded_stripe_events())
     assert set(env) - POWERTOOLS - {"POWERTOOLS_TRACER_CAPTURE_RESPONSE"} == expected_names
     assert env["POWERTOOLS_SERVICE_NAME"] == catalog.SERVICE_NAME
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == catalog.METRICS_NAMESPACE

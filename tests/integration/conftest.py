@@ -14,7 +14,6 @@ from moto import mock_aws
 from infra.local import resources
 from infra.local.stripe_emulator import StripeEmulator
 from payments import services
-from payments.http import idempotency
 
 STRIPE_TEST_KEY = "sk_test_integration"
 WEBHOOK_SECRET = "whsec_integration_current"
@@ -40,7 +39,6 @@ def aws(emulator: StripeEmulator) -> Iterator[dict[str, Any]]:
     """A fresh moto account per test with every table, the bus and the secrets of the catalog."""
     with mock_aws():
         services.reset()
-        idempotency.reset()
         resources.create_tables(boto3.client("dynamodb"))
         resources.create_bus(boto3.client("events"))
         resources.create_secrets(
@@ -48,7 +46,6 @@ def aws(emulator: StripeEmulator) -> Iterator[dict[str, Any]]:
         )
         yield {"dynamodb": boto3.client("dynamodb"), "events": boto3.client("events")}
         services.reset()
-        idempotency.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,6 @@ import pytest
 
 from payments import snapstart
 from payments.adapters import aws as aws_clients
-from payments.observability import traced
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def test_priming_builds_clients_and_the_entry_point_but_calls_nothing(aws, snaps
         return "ok"
 
     aws_clients.reset()
-    entry = traced(handler)
+    entry = snapstart.entry_point(handler)
     assert len(snapshot_runtime["before"]) == 1
     assert len(snapshot_runtime["after"]) == 1
 
@@ -62,7 +61,7 @@ def test_priming_builds_clients_and_the_entry_point_but_calls_nothing(aws, snaps
 
 
 def test_restore_reseeds_random(snapshot_runtime):
-    traced(lambda event, context: None)
+    snapstart.entry_point(lambda event, context: None)
     random.seed(1)
     snapshotted = random.random()
     random.seed(1)

@@ -1,5 +1,5 @@
 """Event contracts: the JSON Schemas in events/schemas are the models' (regenerate with
-`python -m infra.local.event_samples schemas`), and every sample event matches its contract."""
+`make schemas`), and every sample event matches its contract."""
 
 import json
 from pathlib import Path
@@ -9,11 +9,10 @@ import jsonschema
 import pytest
 
 from infra import catalog
-from infra.local.event_samples import schemas
-from payments.application.stripe_events import StripeEvent
-from payments.application.webhook import FORWARDED_TYPES
+from payments.application.stripe_event import StripeEvent
 from payments.domain.events import DETAIL_MODELS, DomainEvent, EventType
 from payments.domain.ledger import RULES
+from tools.samples import schemas
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -29,7 +28,7 @@ def test_every_event_type_has_a_detail_model_with_the_envelope_fields():
 
 
 def test_schemas_on_disk_are_the_generated_ones():
-    assert load("schemas") == schemas(), "run: python -m infra.local.event_samples schemas"
+    assert load("schemas") == schemas(), "run: make schemas"
 
 
 @pytest.mark.parametrize("event_type", sorted(DETAIL_MODELS))
@@ -49,14 +48,16 @@ def test_the_schemas_refuse_a_wrong_type_and_a_missing_field():
         jsonschema.validate({k: v for k, v in processed.items() if k != "data"}, schema)
 
 
-def test_the_webhook_forwards_exactly_what_subscribers_take():
+def test_the_webhook_is_told_to_forward_exactly_what_subscribers_take():
     subscribed = {
         detail_type
         for fn in catalog.subscribers()
         if fn.subscription and fn.subscription.source == catalog.STRIPE_EVENT_SOURCE
         for detail_type in fn.subscription.detail_types
     }
-    assert subscribed == FORWARDED_TYPES
+    webhook = catalog.function("stripe_webhook")
+    told = catalog.environment(webhook, {"idempotency": "t", "payments/stripe-webhook-secrets": "s"}, "bus")
+    assert set(told["STRIPE_EVENT_TYPES"].split(",")) == subscribed
 
 
 def test_accounting_takes_every_event_the_ledger_books():
@@ -64,7 +65,7 @@ def test_accounting_takes_every_event_the_ledger_books():
     assert set(accounting.detail_types) == set(RULES)
 
 
-@pytest.mark.parametrize("event_type", sorted(FORWARDED_TYPES))
+@pytest.mark.parametrize("event_type", catalog.forwarded_stripe_events())
 def test_every_forwarded_stripe_type_has_a_sample(event_type):
     event = StripeEvent.model_validate(load("stripe")[event_type])
     assert event.type == event_type

@@ -10,7 +10,7 @@ import pytest
 
 from payments.application import refund_payment as use_case
 from payments.application.commit import Store
-from payments.application.ports import TransactItem
+from payments.application.ports import RefundWrite
 from payments.application.refund_payment import RefundPayment, refund_payment
 from payments.domain.errors import ConcurrentUpdate, ValidationFailed
 from payments.domain.events import DomainEvent
@@ -32,17 +32,17 @@ class Memory:
     def get(self, payment_id: str) -> Payment | None:
         return self.payments.get(payment_id)
 
-    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> None:
+    def save(self, change: Change, refunds: Sequence[RefundWrite] = ()) -> None:
         if self.lost_races:
             self.lost_races -= 1
             raise ConcurrentUpdate("lost the race")
         assert self.payments[change.payment.id].version == change.payment.version - 1
-        for item in extra:
-            self._check(item.operation["refund"], item.operation["previous"])
+        for write in refunds:
+            self._check(write.refund, write.previous)
         self.payments[change.payment.id] = change.payment
         self.events.append(change.event)
-        for item in extra:
-            self.refunds[item.operation["refund"].id] = item.operation["refund"]
+        for write in refunds:
+            self.refunds[write.refund.id] = write.refund
 
     def mark_published(self, events: Sequence[DomainEvent]) -> None:
         pass
@@ -50,9 +50,6 @@ class Memory:
     # RefundRepository
     def of_payment(self, payment_id: str) -> list[Refund]:
         return [r for r in self.refunds.values() if r.payment_id == payment_id]
-
-    def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
-        return TransactItem({"refund": refund, "previous": previous})
 
     def save_alone(self, refund: Refund, previous: Refund) -> None:
         self._check(refund, previous)

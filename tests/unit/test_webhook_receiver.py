@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import stripe
 
+from infra import catalog
 from payments.adapters.stripe.webhooks import verify_signature
-from payments.application.stripe_events import StripeEvent
+from payments.application.stripe_event import StripeEvent
 from payments.application.webhook import WebhookOutcome, WebhookReceiver, slim
 from payments.domain.errors import BadRequest
 
@@ -49,6 +50,7 @@ def receiver(forwarder=None, livemode=False) -> WebhookReceiver:
         secrets=lambda: [SECRET],
         forwarder=forwarder or Forwarder(),
         dedupe=Dedupe(),
+        forwarded=frozenset(catalog.forwarded_stripe_events()),
         livemode=livemode,
     )
 

@@ -10,7 +10,7 @@ import html
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from .errors import ApiError, invalid_request
@@ -18,53 +18,10 @@ from .model import Obj
 from .webhooks import WebhookChaos
 from .wire import HttpRequest, HttpResponse, json_response
 
+if TYPE_CHECKING:
+    from .emulator import StripeEmulator  # which makes the ControlApi: imported for its type only
+
 PREFIX = "/_emulator/"
-
-
-class Controls(Protocol):
-    def reset(self) -> None: ...
-
-    def get(self, object_id: str) -> Obj | None: ...
-
-    def authenticate_payment_intent(self, payment_intent_id: str, succeed: bool = True) -> Obj: ...
-
-    def create_dispute(self, charge_or_payment_intent_id: str, reason: str = "fraudulent") -> Obj: ...
-
-    def close_dispute(self, dispute_id: str, won: bool) -> Obj: ...
-
-    def fail_refund(self, refund_id: str) -> Obj: ...
-
-    def succeed_refund(self, refund_id: str) -> Obj: ...
-
-    def add_webhook_endpoint(self, url: str, secret: str) -> None: ...
-
-    def inject_fault(
-        self,
-        method: str = "POST",
-        path_prefix: str = "/v1/payment_intents",
-        kind: str = "api_error",
-        times: int = 1,
-        when: str = "before",
-    ) -> None: ...
-
-    def release_held(self) -> int: ...
-
-    def set_webhook_chaos(self, chaos: WebhookChaos | int | None, url: str | None = None) -> None: ...
-
-    def webhook_chaos(self) -> list[Obj]: ...
-
-    def settings(self) -> Obj: ...
-
-    def update_settings(
-        self, *, async_balance_transactions: bool | None = None, search_lag: float | None = None
-    ) -> Obj: ...
-
-    def index_search(self) -> None: ...
-
-    def forget_idempotency_keys(self, prefix: str = "") -> int: ...
-
-    def settle_balance_transactions(self, charge_or_payment_intent_id: str | None = None) -> list[Obj]: ...
-
 
 _Action = Callable[[HttpRequest, Obj, tuple[str, ...]], HttpResponse]
 
@@ -101,7 +58,7 @@ def _html(status: int, title: str, content: str) -> HttpResponse:
 
 
 class ControlApi:
-    def __init__(self, controls: Controls) -> None:
+    def __init__(self, controls: StripeEmulator) -> None:
         self._controls = controls
         self._routes: list[tuple[str, re.Pattern[str], _Action]] = [
             ("GET", re.compile(r"health"), self._health),

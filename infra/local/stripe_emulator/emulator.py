@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from types import TracebackType
+
+from infra.local.loopback import loopback_host
 
 from .api import StripeApi
 from .control import PREFIX, ControlApi
@@ -19,9 +20,6 @@ from .server import EmulatorHTTPServer
 from .store import SEARCHABLE, Settings, Store
 from .webhooks import WebhookChaos, WebhookDispatcher
 from .wire import HttpRequest, HttpResponse
-
-_LOOPBACK = ("127.0.0.1", "localhost")
-_POLL_INTERVAL = 0.05  # how quickly stop() is noticed by the serving thread
 
 
 class StripeEmulator:
@@ -46,9 +44,7 @@ class StripeEmulator:
         `async_balance_transactions`: every capture leaves `balance_transaction` null until
         settled, not only `automatic_async` ones. `search_lag`: seconds before a change is searchable.
         """
-        if host not in _LOOPBACK:
-            raise ValueError(f"the Stripe emulator only binds to the loopback interface, not {host!r}")
-        self._host, self._port = host, port
+        self._host, self._port = loopback_host(host), port
         chaos = WebhookChaos(seed=webhook_chaos) if isinstance(webhook_chaos, int) else webhook_chaos
         self._initial = (chaos, async_balance_transactions, search_lag)  # what reset() returns to
         self._dispatcher = WebhookDispatcher(webhook_retry_delays, self._webhook_delivered, chaos)
@@ -59,7 +55,6 @@ class StripeEmulator:
         self._api = StripeApi(self._store, Router(ROUTES), self._faults, self._idempotency, lambda: self.url)
         self._control = ControlApi(self)
         self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._stopped = False
         for url, secret in webhook_endpoints:
             self.add_webhook_endpoint(url, secret)
@@ -72,25 +67,17 @@ class StripeEmulator:
             raise RuntimeError("a StripeEmulator can only be started once")
         self._server = EmulatorHTTPServer(self._host, self._port, self._dispatch)
         self._dispatcher.start()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": _POLL_INTERVAL},
-            name="stripe-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and delivering webhooks; joins both threads. Pending deliveries are dropped."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None or self._stopped:
+        server = self._server
+        if server is None or self._stopped:
             return
         self._stopped = True
         self._faults.release_held()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        server.stop()
         self._dispatcher.stop()
 
     def __enter__(self) -> StripeEmulator:
@@ -108,8 +95,7 @@ class StripeEmulator:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the Stripe emulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def reset(self) -> None:
         """Forget all objects, events, idempotency keys, faults and undelivered webhooks.

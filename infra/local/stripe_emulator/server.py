@@ -1,11 +1,12 @@
-"""The HTTP adapter: a threading HTTP server that hands requests to the emulator and logs them."""
+"""The HTTP adapter: the loopback server (infra/local/loopback.py) handing requests to the emulator and
+logging them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from infra.local.loopback import LoopbackHandler, LoopbackServer
 
 from .errors import api_error
 from .wire import HttpRequest, HttpResponse, json_response
@@ -17,32 +18,22 @@ App = Callable[[HttpRequest], HttpResponse]
 _MAX_BODY = 1 << 20
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+class EmulatorHTTPServer(LoopbackServer):
+    block_on_close = True  # one request per connection: stop() lets the ones in flight finish
 
     def __init__(self, host: str, port: int, app: App) -> None:
         self.app = app
-        super().__init__((host, port), _Handler)
+        super().__init__(host, port, _Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     # HTTP/1.0: one request per connection, so no idle keep-alive connection can be closed under a
     # client that is about to reuse it (which the SDK would report as a network error).
     protocol_version = "HTTP/1.0"
     server_version = "stripe-emulator"
-    sys_version = ""
     server: EmulatorHTTPServer
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
+    def serve(self) -> None:
         response = self._respond(self._read_request())
         request_id = response.headers.get("Request-Id", "-")
         if response.disconnect:
@@ -51,16 +42,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         replayed = " (idempotent replay)" if response.headers.get("Idempotent-Replayed") else ""
         log.info("%s %s -> %d %s%s", self.command, self.path, response.status, request_id, replayed)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        self.send(response.status, response.headers.items(), response.body)
 
     def _read_request(self) -> HttpRequest:
-        declared = self.headers.get("Content-Length", "0")
-        length = min(int(declared), _MAX_BODY) if declared.isdigit() else 0
+        length = min(self.declared_length(), _MAX_BODY)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
         return HttpRequest(self.command, self.path, headers, body)
@@ -72,6 +57,3 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("unhandled error for %s %s", request.method, request.target)
             error = api_error("An unexpected error occurred in the Stripe emulator.")
             return json_response(500, error.body())
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr access log; `_serve` logs through `logging` instead."""

@@ -6,23 +6,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from infra.local.loopback import RequestLine
 
 
 @dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    target: str  # path and query string, as on the request line
+class HttpRequest(RequestLine):
     headers: Mapping[str, str]  # lower-cased names
     body: bytes = b""
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.target).path
-
-    @property
-    def query(self) -> str:
-        return urlsplit(self.target).query
 
 
 @dataclass

@@ -24,6 +24,12 @@ class Settings(BaseModel):
     stripe_api_key_secret: str | None = Field(None, alias="STRIPE_API_KEY_SECRET")
     stripe_webhook_secret_name: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET_NAME")
     cursor_key_secret: str | None = Field(None, alias="CURSOR_KEY_SECRET")
+    # Who is an admin, and the routes only admins may call ("POST /payments/{payment_id}/capture,..."):
+    # both from the catalog's route flags.
+    admin_group: str | None = Field(None, alias="ADMIN_GROUP")
+    admin_routes: str | None = Field(None, alias="ADMIN_ROUTES")
+    # The Stripe event types a subscriber handles: what the webhook forwards.
+    stripe_event_types: str | None = Field(None, alias="STRIPE_EVENT_TYPES")
     # Where the Stripe SDK sends requests: unset means api.stripe.com; the local stack sets the emulator.
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
     stripe_max_network_retries: int = Field(2, alias="STRIPE_MAX_NETWORK_RETRIES", ge=0, le=5)
@@ -38,6 +44,10 @@ class Settings(BaseModel):
     stray_charge_policy: Literal["give_back", "record"] = Field("give_back", alias="STRAY_CHARGE_POLICY")
     # The janitor settles payments and refunds left pending at least this long.
     janitor_min_age_seconds: int = Field(600, alias="JANITOR_MIN_AGE_SECONDS", ge=0)
+
+    def items_of(self, field: str) -> frozenset[str]:
+        """A required comma-separated setting as a set (fails closed, like `require`)."""
+        return frozenset(item for item in self.require(field).split(",") if item)
 
     def require(self, field: str) -> str:
         value = getattr(self, field)

@@ -33,27 +33,26 @@ def tracing_enabled() -> bool:
     return "AWS_XRAY_DAEMON_ADDRESS" in os.environ
 
 
-def traced(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
-    """The function's entry point: Powertools Tracer around `handler`, built on the first invocation
-    rather than at import (the X-Ray SDK and its patching cost ~150 ms of cold start, and nothing is
-    traced before the first request) or, under SnapStart, before the snapshot (payments.snapstart)."""
-    wrapped: list[Callable[[dict[str, Any], Any], Any]] = []
+class Traced:
+    """The function's handler with Powertools Tracer around it, built on the first invocation rather
+    than at import: the X-Ray SDK and its patching cost ~150 ms of cold start, and nothing is traced
+    before the first request. Under SnapStart it is built before the snapshot (payments.snapstart)."""
 
-    def set_up() -> None:
-        if wrapped:
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        self._handler = handler
+        self._wrapped: Callable[[dict[str, Any], Any], Any] | None = None
+
+    def set_up(self) -> None:
+        if self._wrapped is not None:
             return
         if tracing_enabled():
             from aws_lambda_powertools import Tracer
 
-            wrapped.append(Tracer().capture_lambda_handler(handler))
+            self._wrapped = Tracer().capture_lambda_handler(self._handler)
         else:
-            wrapped.append(handler)
+            self._wrapped = self._handler
 
-    def invoke(event: dict[str, Any], context: Any) -> Any:
-        set_up()
-        return wrapped[0](event, context)
-
-    from payments import snapstart
-
-    snapstart.prime(extra=set_up)
-    return invoke
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        self.set_up()
+        assert self._wrapped is not None
+        return self._wrapped(event, context)

@@ -1,77 +1,115 @@
 """Composition root: the real adapters, built on first use and kept while the function is warm.
 
-Handlers and subscribers ask here; tests call `reset()` between cases. Nothing is built at import.
+Handlers and subscribers ask here; tests call `reset()` between cases. Nothing is built at import:
+the adapters' modules are imported inside each factory (a function imports only what it uses), and
+only for the type checker up here.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from payments.adapters import aws, secrets
 from payments.config import settings
 
+if TYPE_CHECKING:
+    import stripe
+
+    from payments.adapters.dynamodb.idempotency import IdempotentRunner
+    from payments.adapters.dynamodb.ledger import DynamoLedger
+    from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethodOwners, DynamoPaymentMethods
+    from payments.adapters.dynamodb.payments import DynamoPaymentRepository
+    from payments.adapters.dynamodb.refunds import DynamoRefunds
+    from payments.adapters.eventbridge.publisher import EventBridgePublisher
+    from payments.adapters.stripe.gateway import StripeGateway
+    from payments.adapters.stripe.webhooks import StripeEvents
+    from payments.application.commit import Store
+    from payments.application.webhook import WebhookReceiver
+
+# Stripe retries a webhook for 3 days; remembering its event ids a day longer covers its last retry.
+WEBHOOK_DEDUPE_SECONDS = 4 * 24 * 3600
+
 
 @cache
-def store() -> Any:
-    from payments.adapters.dynamodb.payments import DynamoPaymentRepository
-    from payments.adapters.eventbridge.publisher import EventBridgePublisher
+def store() -> Store:
     from payments.application.commit import Store
 
-    return Store(
-        payments=DynamoPaymentRepository(settings().require("payments_table")),
-        publisher=EventBridgePublisher(settings().require("event_bus_name")),
-    )
+    return Store(payments=payments_reader(), publisher=publisher())
 
 
 @cache
-def payments_reader() -> Any:
-    """Read-only access for query functions (no bus needed)."""
+def payments_reader() -> DynamoPaymentRepository:
+    """The payments table alone, for query functions (no bus needed)."""
     from payments.adapters.dynamodb.payments import DynamoPaymentRepository
 
     return DynamoPaymentRepository(settings().require("payments_table"))
 
 
 @cache
-def method_owners() -> Any:
+def method_owners() -> DynamoPaymentMethodOwners:
     from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethodOwners
 
     return DynamoPaymentMethodOwners(settings().require("payment_methods_table"))
 
 
 @cache
-def refunds() -> Any:
+def refunds() -> DynamoRefunds:
     from payments.adapters.dynamodb.refunds import DynamoRefunds
 
     return DynamoRefunds(settings().require("payments_table"))
 
 
 @cache
-def payment_methods() -> Any:
+def payment_methods() -> DynamoPaymentMethods:
     from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethods
 
     return DynamoPaymentMethods(settings().require("payment_methods_table"))
 
 
 @cache
-def publisher() -> Any:
-    """The bus alone, for functions that publish without the payments table (payment methods)."""
+def publisher() -> EventBridgePublisher:
     from payments.adapters.eventbridge.publisher import EventBridgePublisher
 
     return EventBridgePublisher(settings().require("event_bus_name"))
 
 
 @cache
-def gateway() -> Any:
+def gateway() -> StripeGateway:
     from payments.adapters.stripe.gateway import StripeGateway
 
     return StripeGateway(stripe_client)
 
 
-_stripe_clients: dict[str, Any] = {}
+@cache
+def api_requests() -> IdempotentRunner:
+    """The API's Idempotency-Key records: one per caller and key, bound to operation, resource, body."""
+    from payments.adapters.dynamodb.idempotency import IdempotentRunner
+
+    return IdempotentRunner(
+        settings().require("idempotency_table"),
+        # Every operation shares one key space: a key names one request of its caller.
+        key_prefix="api",
+        key_path="[caller, key]",
+        validation_path="[operation, resource, body]",
+        expires_after_seconds=settings().idempotency_ttl_seconds,
+        busy="a request with this Idempotency-Key is still running; retry shortly",
+        reused=(
+            "this Idempotency-Key was already used for another request (another operation, resource or "
+            "body); send a new key for each request"
+        ),
+    )
 
 
-def stripe_client() -> Any:
+def cursor_key() -> bytes:
+    """The key that signs list cursors (Secrets Manager, cached and refreshed by the secrets adapter)."""
+    return secrets.secret_string(settings().require("cursor_key_secret")).encode()
+
+
+_stripe_clients: dict[str, stripe.StripeClient] = {}
+
+
+def stripe_client() -> stripe.StripeClient:
     """A StripeClient for the current API key (a rotated key gets a new client)."""
     api_key = secrets.secret_string(settings().require("stripe_api_key_secret"))
     if api_key not in _stripe_clients:
@@ -90,18 +128,19 @@ def stripe_client() -> Any:
 
 
 @cache
-def webhook_receiver() -> Any:
+def webhook_receiver() -> WebhookReceiver:
+    from payments.adapters.dynamodb.idempotency import EventIdDedupe
     from payments.adapters.eventbridge.publisher import StripeEventForwarder
     from payments.adapters.stripe.webhooks import verify_signature
-    from payments.application.webhook import DEDUPE_SECONDS, WebhookReceiver
-    from payments.http.webhook import EventIdDedupe
+    from payments.application.webhook import WebhookReceiver
 
     config = settings()
     return WebhookReceiver(
         verify=verify_signature,
         secrets=webhook_secrets,
         forwarder=StripeEventForwarder(config.require("event_bus_name")),
-        dedupe=EventIdDedupe(config.require("idempotency_table"), DEDUPE_SECONDS),
+        dedupe=EventIdDedupe(config.require("idempotency_table"), WEBHOOK_DEDUPE_SECONDS),
+        forwarded=config.items_of("stripe_event_types"),
         # The prod stage runs on Stripe's live mode, every other stage on its test mode.
         livemode=config.stage == "prod",
     )
@@ -119,14 +158,14 @@ def webhook_secrets() -> list[str]:
 
 
 @cache
-def stripe_events() -> Any:
+def stripe_events() -> StripeEvents:
     from payments.adapters.stripe.webhooks import StripeEvents
 
     return StripeEvents(stripe_client)
 
 
 @cache
-def ledger() -> Any:
+def ledger() -> DynamoLedger:
     from payments.adapters.dynamodb.ledger import DynamoLedger
 
     return DynamoLedger(settings().require("ledger_table"))
@@ -142,6 +181,7 @@ def reset() -> None:
         payment_methods,
         publisher,
         gateway,
+        api_requests,
         webhook_receiver,
         stripe_events,
         ledger,

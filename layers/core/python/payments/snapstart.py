@@ -24,9 +24,17 @@ from collections.abc import Callable
 from typing import Any
 
 from payments.config import settings
+from payments.observability import Traced
 
 # What our Stripe calls return, expanded objects included (adapters/stripe/gateway.py).
 STRIPE_OBJECTS = ("payment_intent", "charge", "balance_transaction", "refund", "customer", "payment_method")
+
+
+def entry_point(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """The function's entry point: `handler` traced, and primed before a SnapStart snapshot."""
+    traced = Traced(handler)
+    prime(extra=traced.set_up)
+    return traced
 
 
 def prime(extra: Callable[[], Any] | None = None) -> bool:
@@ -86,30 +94,6 @@ def warm_up() -> None:
         platform.platform()
     if config.stripe_webhook_secret_name:
         import payments.application.webhook  # noqa: F401
-
-
-def resolve_shapes(aws_client: Any) -> None:
-    """botocore resolves an operation's request and response shapes on its first call (~150 ms for
-    DynamoDB's first PutItem); resolve them all now. Only the model is touched: nothing is sent."""
-    model = aws_client.meta.service_model
-    seen: set[str] = set()
-
-    def walk(shape: Any) -> None:
-        if shape is None or shape.name in seen:
-            return
-        seen.add(shape.name)
-        for child in (
-            *getattr(shape, "members", {}).values(),
-            getattr(shape, "member", None),
-            getattr(shape, "key", None),
-            getattr(shape, "value", None),
-        ):
-            walk(child)
-
-    for name in model.operation_names:
-        operation = model.operation_model(name)
-        walk(operation.input_shape)
-        walk(operation.output_shape)
 
 
 def after_restore() -> None:

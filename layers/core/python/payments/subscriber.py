@@ -15,9 +15,10 @@ from typing import Any, Literal, TypeVar
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from payments.application.stripe_events import StripeEvent
+from payments.application.stripe_event import StripeEvent
 from payments.domain.events import PaymentEvent
-from payments.observability import count, logger, metrics, traced
+from payments.observability import count, logger, metrics
+from payments.snapstart import entry_point
 
 
 class StripeBusEvent(EventBridgeModel):
@@ -53,4 +54,4 @@ def subscriber(
         count(outcome.value)
         return {"outcome": outcome.value}
 
-    return traced(handler)
+    return entry_point(handler)

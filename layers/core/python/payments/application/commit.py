@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from payments.application.ports import EventPublisher, PaymentRepository, TransactItem
+from payments.application.ports import EventPublisher, PaymentRepository, RefundWrite
 from payments.domain.errors import ConcurrentUpdate, NotFound
 from payments.domain.events import DomainEvent
 from payments.domain.payment import Change, Payment
@@ -53,8 +53,8 @@ class Store:
         self.publish_after_commit([change.event])
         return change.payment
 
-    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> Payment:
-        self.payments.save(change, extra)
+    def save(self, change: Change, refunds: Sequence[RefundWrite] = ()) -> Payment:
+        self.payments.save(change, refunds)
         self.publish_after_commit([change.event])
         return change.payment
 
@@ -62,7 +62,6 @@ class Store:
         self,
         payment_id: str,
         decide: Callable[[Payment], Change | None],
-        extra: Callable[[Change], Sequence[TransactItem]] = lambda _: (),
         *,
         known: Payment | None = None,
     ) -> Payment:
@@ -82,9 +81,23 @@ class Store:
             if change is None:
                 return payment
             try:
-                return self.save(change, extra(change))
+                return self.save(change)
             except ConcurrentUpdate:
                 continue
         raise ConcurrentUpdate(
             f"payment {payment_id} kept changing; retry the request", payment_id=payment_id
         )
+
+    def committed_change(
+        self, payment_id: str, decide: Callable[[Payment], Change | None], *, known: Payment | None = None
+    ) -> Change | None:
+        """`update`, telling which change (if any) was committed: the last decision is the one that
+        stuck (a lost optimistic-lock race decides again on the fresh payment)."""
+        decided: list[Change | None] = [None]
+
+        def remember(current: Payment) -> Change | None:
+            decided[0] = decide(current)
+            return decided[0]
+
+        self.update(payment_id, remember, known=known)
+        return decided[0]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from payments.application.clock import now
 from payments.application.commit import Store
 from payments.application.ports import RefundGateway, StripeEventSource
-from payments.application.stripe_events import StripeEvent, full_object, update
+from payments.application.stripe_event import StripeEvent, full_object
 from payments.domain.dispute import StripeDispute, apply_dispute
 
 logger = logging.getLogger(__name__)
@@ -88,5 +88,5 @@ def apply_dispute_event(
         return DisputeOutcome.NOT_OURS
     # A payment we do not hold (yet) raises NotFound in update: EventBridge retries, then the DLQ.
     news = dispute.snapshot()
-    change = update(store, payment_id, lambda payment: apply_dispute(payment, news, now()))
+    change = store.committed_change(payment_id, lambda payment: apply_dispute(payment, news, now()))
     return _OUTCOMES[change.event.event_type] if change else DisputeOutcome.UNCHANGED

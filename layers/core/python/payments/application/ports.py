@@ -27,21 +27,26 @@ class MethodOwner:
 
 
 @dataclass(frozen=True)
-class TransactItem:
-    """An extra write that must commit atomically with a payment change (e.g. a refund record)."""
+class RefundWrite:
+    """A refund record that commits atomically with its payment's change: written only if the stored
+    record is still `previous` (by status), or absent when `previous` is None."""
 
-    operation: dict[str, Any]  # one TransactWriteItems element, already in the store's wire format
+    refund: Refund
+    previous: Refund | None
 
 
 class PaymentRepository(Protocol):
     def get(self, payment_id: str) -> Payment | None: ...
 
+    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[Refund]]: ...
+
     def create(self, change: Change) -> bool:
         """Insert a new payment with its first event and claim its order; False when a payment with
         its id exists already, raises on other conflicts (the order is someone else's)."""
 
-    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> None:
-        """Commit `change` if the stored version is still `change.payment.version - 1`."""
+    def save(self, change: Change, refunds: Sequence[RefundWrite] = ()) -> None:
+        """Commit `change` (and `refunds`) if the stored version is still `change.payment.version - 1`;
+        raises ConcurrentUpdate when it is not, or when a refund's condition fails."""
 
     def history(self, payment_id: str) -> list[DomainEvent]: ...
 
@@ -57,7 +62,25 @@ class PaymentRepository(Protocol):
     def unpublished(self, older_than: str, limit: int) -> list[DomainEvent]: ...
 
 
+class PaymentReader(Protocol):
+    """What the query functions read (no bus, no writes)."""
+
+    def get(self, payment_id: str) -> Payment | None: ...
+
+    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[Refund]]:
+        """The payment and its refunds as of one read."""
+
+    def history(self, payment_id: str) -> list[DomainEvent]: ...
+
+    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+
+    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+
+
 class PaymentGateway(Protocol):
+    def snapshot_of(self, intent: dict[str, Any]) -> IntentSnapshot:
+        """A PaymentIntent object as Stripe sends it (in an event) in our terms."""
+
     def create_intent(self, payment: Payment) -> IntentSnapshot: ...
 
     def fence_intent(self, payment: Payment) -> IntentSnapshot | None:
@@ -104,9 +127,6 @@ class RefundRepository(Protocol):
 
     def awaiting_stripe(self, created_before: str, limit: int) -> list[Refund]:
         """Refunds reserved before the moment that Stripe has not answered yet, oldest first."""
-
-    def write(self, refund: Refund, previous: Refund | None) -> TransactItem:
-        """The write that commits with the payment's change."""
 
     def save_alone(self, refund: Refund, previous: Refund) -> None:
         """A change of the record only (the payment is unaffected); raises RefundChanged on a race."""

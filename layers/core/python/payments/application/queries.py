@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from payments.application.ports import Page
+from payments.application.ports import Page, PaymentReader
 from payments.domain.errors import FieldError, NotFound, ValidationFailed
 from payments.domain.events import DomainEvent
 from payments.domain.payment import Payment, PaymentStatus
-
-
-class PaymentReader(Protocol):
-    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[dict[str, Any]]]: ...
-
-    def get(self, payment_id: str) -> Payment | None: ...
-
-    def history(self, payment_id: str) -> list[DomainEvent]: ...
-
-    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page: ...
-
-    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+from payments.domain.refund import Refund
 
 
 @dataclass(frozen=True)
 class PaymentView:
     payment: Payment
-    refunds: list[dict[str, Any]]
+    refunds: list[Refund]
 
 
 def _visible(payment: Payment | None, payment_id: str, viewer: str, admin: bool) -> Payment:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from payments.application.clock import now
 from payments.application.commit import Store
-from payments.application.ports import RefundGateway, RefundRepository
+from payments.application.ports import RefundGateway, RefundRepository, RefundWrite
 from payments.domain.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -167,7 +167,7 @@ def commit_refund(
                 assert decision.previous is not None  # a new refund always changes its payment
                 refunds.save_alone(decision.refund, decision.previous)
             else:
-                payment = store.save(decision.change, [refunds.write(decision.refund, decision.previous)])
+                payment = store.save(decision.change, [RefundWrite(decision.refund, decision.previous)])
         except ConcurrentUpdate:
             _pause(attempt)
             continue

@@ -1,4 +1,4 @@
-"""Stripe's webhook: verify, dedupe on the event id, forward to the bus (DESIGN section 5).
+"""Stripe's webhook: verify, dedupe on the event id, forward to the bus.
 
 Answers, and why (Stripe retries any non-2xx for three days, then may disable the endpoint):
 - bad or missing signature, a body that is not a Stripe event: 400, nothing forwarded;
@@ -6,7 +6,8 @@ Answers, and why (Stripe retries any non-2xx for three days, then may disable th
   was made with our secret, so this is a misconfiguration (a live endpoint pointing at a test stack, or
   our mode setting wrong). Refusing keeps Stripe retrying, so nothing is lost while it is fixed, and
   shows the failures in Stripe's dashboard; a 200 would drop the events for good;
-- a type no subscriber handles: 200, ignored and counted (the endpoint may be subscribed to more);
+- a type no subscriber handles (the catalog's subscriptions decide, see `forwarded`): 200, ignored and
+  counted (the endpoint may be subscribed to more);
 - a repeat of an event already forwarded: 200, nothing forwarded again;
 - the same event still being forwarded by another attempt: 409, so Stripe tries again later;
 - the bus refusing the event: 500, not remembered, so Stripe's retry forwards it.
@@ -27,34 +28,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from payments.application.ports import Deduplicator, StripeEventForwarder
-from payments.application.stripe_events import SLIMMED, StripeEvent
+from payments.application.stripe_event import SLIMMED, StripeEvent
 from payments.domain.errors import BadRequest
 
 TOLERANCE_SECONDS = 300
-# Stripe retries for 3 days; remembering ids a day longer covers its last retry.
-DEDUPE_SECONDS = 4 * 24 * 3600
-# Every Stripe type a subscriber of the catalog handles (a test keeps the two equal).
-FORWARDED_TYPES = frozenset(
-    {
-        "payment_intent.succeeded",
-        "payment_intent.payment_failed",
-        "payment_intent.processing",
-        "payment_intent.requires_action",
-        "payment_intent.canceled",
-        "payment_intent.amount_capturable_updated",
-        "charge.updated",
-        "charge.refunded",
-        "charge.refund.updated",
-        "refund.created",
-        "refund.updated",
-        "refund.failed",
-        "charge.dispute.created",
-        "charge.dispute.updated",
-        "charge.dispute.closed",
-        "charge.dispute.funds_withdrawn",
-        "charge.dispute.funds_reinstated",
-    }
-)
 
 
 class WebhookOutcome(StrEnum):
@@ -83,6 +60,7 @@ class WebhookReceiver:
     secrets: Callable[[], Sequence[str]]  # current first; the previous one while rotating
     forwarder: StripeEventForwarder
     dedupe: Deduplicator
+    forwarded: frozenset[str]  # the Stripe event types a subscriber handles
     livemode: bool
     clock: Callable[[], float] = field(default=time.time)
 
@@ -95,7 +73,7 @@ class WebhookReceiver:
                 "livemode_mismatch",
                 f"this endpoint takes {'live' if self.livemode else 'test'}-mode events only",
             )
-        if event.type not in FORWARDED_TYPES:
+        if event.type not in self.forwarded:
             return receipt
         detail = raw if self.forwarder.fits(raw) else slim(raw)
         forwarded = self.dedupe.first_time(event.id, lambda: self.forwarder.forward(detail), lambda_context)

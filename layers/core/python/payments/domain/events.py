@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from payments.domain.card import Card
+
 if TYPE_CHECKING:
     from payments.domain.payment import Payment
 
@@ -176,19 +178,12 @@ def payment_data(payment: Payment, **extra: Any) -> PaymentData:
 
 # --------------------------------------------------------------------------- typed details
 # The `detail` of each event type on the bus, for consumers' parsers and the JSON Schemas in
-# events/schemas (generated: `python -m infra.local.event_schemas`). Same fields as DomainEvent, with
+# events/schemas (generated: `make schemas`). Same fields as DomainEvent, with
 # the type fixed and `data` typed.
 
 
-class PaymentMethodData(_Model):
+class PaymentMethodData(Card):
     payment_method_id: str = Field(description="Stripe's pm_... id")
-    brand: str | None = None
-    last4: str | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
-    funding: str | None = None
-    country: str | None = None
-    fingerprint: str | None = None
 
 
 class _Detail(_Model):

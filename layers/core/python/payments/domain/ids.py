@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import secrets
 
 
 def _digest(*parts: str) -> str:
@@ -20,10 +19,6 @@ def payment_id_for(customer_id: str, idempotency_key: str) -> str:
 
 def derived_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_" + _digest(prefix, *parts)
-
-
-def random_id(prefix: str) -> str:
-    return f"{prefix}_" + base64.b32encode(secrets.token_bytes(15)).decode().lower()
 
 
 def request_fingerprint(body: object) -> str:

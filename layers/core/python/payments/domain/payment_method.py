@@ -3,22 +3,11 @@ events saving and deleting one publish."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
+from payments.domain.card import Card
 from payments.domain.errors import Conflict, ProviderRejected
 from payments.domain.events import DomainEvent, EventType, PaymentMethodData
-
-
-@dataclass(frozen=True)
-class Card:
-    brand: str | None = None
-    last4: str | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
-    funding: str | None = None
-    country: str | None = None
-    fingerprint: str | None = None  # Stripe's: the same card number gives the same fingerprint
 
 
 @dataclass(frozen=True)
@@ -58,7 +47,7 @@ class SavedPaymentMethod:
         return self._event("PaymentMethodDeleted", 2, at)
 
     def _event(self, event_type: EventType, version: int, at: str) -> DomainEvent:
-        data = PaymentMethodData(payment_method_id=self.id, **dataclasses.asdict(self.card or Card()))
+        data = PaymentMethodData(payment_method_id=self.id, **(self.card or Card()).model_dump())
         return DomainEvent(
             event_id=f"{self.id}:v{version}",
             event_type=event_type,

@@ -1,24 +1,35 @@
 """API glue shared by every HTTP function: the resolver with our error mapping, the Lambda entry
-point (guards, correlation id, metrics, tracing), the caller, and idempotent command responses."""
+point (guards, admin-only routes, correlation id, metrics, tracing), the caller, idempotent commands
+and JSON answers."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
+from payments import services
+from payments.application.commit import Store
+from payments.application.ports import PaymentGateway
+from payments.application.queries import payment_for
 from payments.domain.errors import FieldError, PaymentsError, ValidationFailed
+from payments.domain.ids import request_fingerprint
+from payments.domain.payment import Payment
 from payments.http import idempotency
-from payments.http.auth import Caller, caller_from_event
+from payments.http.auth import Caller, authorize_route, caller_from_event
 from payments.http.guards import guard_request
 from payments.http.idempotency import ApiResult
-from payments.http.problems import PROBLEM_JSON, problem, problem_body, retry_after
-from payments.observability import logger, metrics, traced
+from payments.http.pagination import Paging, binding_for
+from payments.http.problems import PROBLEM_JSON, error_body, error_response, problem_body, retry_after
+from payments.http.schemas import payment_resource
+from payments.observability import logger, metrics
+from payments.snapstart import entry_point
 
 JSON = "application/json"
 STAGE_PREFIX = "/v1"
@@ -39,32 +50,18 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.not_found
     def _no_route(_: Exception) -> Response[Any]:
-        return Response(404, PROBLEM_JSON, json.dumps(_route_not_found_body()))
+        body = problem_body(404, "not_found", "Not found", "no such route")
+        return Response(404, PROBLEM_JSON, json.dumps(body))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         # Logged with its stack for us; the client gets nothing internal.
         logger.exception("unhandled error")
-        body = {
-            "type": "about:blank",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "an unexpected error occurred; it has been logged",
-            "code": "internal_error",
-        }
+        detail = "an unexpected error occurred; it has been logged"
+        body = problem_body(500, "internal_error", "Internal error", detail)
         return Response(500, PROBLEM_JSON, json.dumps(body))
 
     return app
-
-
-def _route_not_found_body() -> dict[str, Any]:
-    return {
-        "type": "about:blank",
-        "title": "Not found",
-        "status": 404,
-        "detail": "no such route",
-        "code": "not_found",
-    }
 
 
 def field_errors(errors: Any) -> list[FieldError]:
@@ -80,7 +77,7 @@ def field_errors(errors: Any) -> list[FieldError]:
 
 
 def problem_response(error: PaymentsError) -> Response[Any]:
-    return Response(error.status, PROBLEM_JSON, json.dumps(problem_body(error)), headers=retry_after(error))
+    return Response(error.status, PROBLEM_JSON, json.dumps(error_body(error)), headers=retry_after(error))
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -102,26 +99,62 @@ def caller(app: APIGatewayRestResolver) -> Caller:
     return caller_from_event(app.current_event.raw_event)
 
 
+def paging(who: Caller, **query: Any) -> Paging:
+    """The cursors of a list query by `who` (the query's parameters bind them, the cursor aside)."""
+    return Paging(services.cursor_key(), binding_for(who.sub, **query))
+
+
+@dataclass(frozen=True)
+class Command:
+    """What every command knows of its request, taken one way for all of them."""
+
+    caller: Caller
+    idempotency_key: str | None  # None only on a DELETE sent without one
+    fingerprint: str  # of the JSON body as sent: a reused key with another body is refused
+
+
 def idempotent_command(
-    app: APIGatewayRestResolver, operation: str, who: Caller, produce: Callable[[], ApiResult]
+    app: APIGatewayRestResolver, operation: str, who: Caller, produce: Callable[[Command], ApiResult]
 ) -> Response[Any]:
     """Run a POST/DELETE command under the caller's Idempotency-Key and answer its (first) result.
 
     The key's record is bound to the operation, the resource and the body: the same key sent for
-    another payment, card or route is refused (422), a true retry replays the first answer."""
+    another payment, card or route is refused (422), a true retry replays the first answer. A DELETE
+    may come without a key (it is optional there): it then simply runs."""
     event = app.current_event
-    key = idempotency.require_key(event.headers.get("idempotency-key"), method=event.http_method)
+    header = event.headers.get("idempotency-key")
     body = event.json_body if event.body else None
+    fingerprint = request_fingerprint(body)
+    if header is None and event.http_method == "DELETE":
+        return result_response(produce(Command(who, None, fingerprint)))
+    key = idempotency.require_key(header, method=event.http_method)
     result = idempotency.run_idempotent(
         operation,
         who,
         key,
         body,
-        produce,
+        lambda: produce(Command(who, key, fingerprint)),
         resource=resource_path(event.raw_event),
         lambda_context=app.lambda_context,
     )
     return result_response(result)
+
+
+def payment_command(
+    app: APIGatewayRestResolver,
+    operation: str,
+    payment_id: str,
+    act: Callable[[Payment, Store, PaymentGateway], Payment],
+) -> Response[Any]:
+    """A command on one payment the caller may see (capture, cancel): `act` on it, answer the payment."""
+    who = caller(app)
+
+    def run(_: Command) -> ApiResult:
+        store = services.store()
+        payment = payment_for(store.payments, payment_id, viewer=who.sub, admin=who.is_admin)
+        return ApiResult(200, payment_resource(act(payment, store, services.gateway())))
+
+    return idempotent_command(app, operation, who, run)
 
 
 _PATH_PARAMETER = re.compile(r"\{([^{}]+?)\+?\}")
@@ -147,8 +180,9 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any
         _lowercase_headers(event)
         try:
             request = guard_request(event)
+            authorize_route(event)
         except PaymentsError as error:
-            return problem(error.status, error.code, error.title, error.detail, **error.extra)
+            return error_response(error)
         if request.has_body:
             # Any JSON media type the guard accepted is JSON to the resolver (it reads application/json).
             _set_header(event, "content-type", JSON)
@@ -158,7 +192,7 @@ def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any
             _set_header(event, "content-type", None)
         return app.resolve(event, context)
 
-    return traced(handler)
+    return entry_point(handler)
 
 
 def _set_header(event: dict[str, Any], name: str, value: str | None) -> None:

@@ -1,7 +1,9 @@
 """The caller, from what the Cognito User Pool authorizer put in requestContext.authorizer.claims.
 
 Nothing else in the request is trusted for identity. Admin rights come from membership of the group
-named exactly ADMIN_GROUP. A REST API's Cognito authorizer hands every claim on as a string, and the
+named exactly as the ADMIN_GROUP setting (the catalog's, through the function's environment); the
+routes flagged admin_only in the catalog (ADMIN_ROUTES) refuse everyone else before any handler runs.
+A REST API's Cognito authorizer hands every claim on as a string, and the
 `cognito:groups` array as one of:
 
 - "[a b]": the names between brackets, separated by spaces. Exact: a Cognito group name is letters,
@@ -18,9 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from payments.domain.errors import Forbidden, NotFound, Unauthenticated
-
-ADMIN_GROUP = "payments-admin"
+from payments.config import settings
+from payments.domain.errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,22 @@ class Caller:
             raise Forbidden("only admins may act for another customer", param="customer_id")
         return requested
 
-    def require_admin(self) -> None:
-        if not self.is_admin:
-            raise Forbidden("this operation is for payments admins")
-
-    def ensure_owner(self, customer_id: str, resource: str, resource_id: str) -> None:
-        """Another customer's resource answers 404, never 403: no existence oracle."""
-        if not self.is_admin and customer_id != self.sub:
-            raise NotFound(f"{resource} {resource_id} not found")
-
 
 def caller_from_event(event: dict[str, Any]) -> Caller:
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("no authenticated caller")
-    return Caller(sub=sub, is_admin=ADMIN_GROUP in group_names(claims.get("cognito:groups")))
+    admin_group = settings().require("admin_group")
+    return Caller(sub=sub, is_admin=admin_group in group_names(claims.get("cognito:groups")))
+
+
+def authorize_route(event: dict[str, Any]) -> None:
+    """Refuse a non-admin on an admin-only route (the route is API Gateway's method and resource
+    template, which the client cannot choose)."""
+    route = f"{event.get('httpMethod')} {event.get('resource')}"
+    if route in settings().items_of("admin_routes") and not caller_from_event(event).is_admin:
+        raise Forbidden("this operation is for payments admins")
 
 
 def group_names(claim: Any) -> frozenset[str]:

@@ -1,4 +1,5 @@
-"""Idempotency-Key semantics of DESIGN section 3, on the Powertools idempotency utility.
+"""Idempotency-Key semantics (docs/architecture.md, Money rules), on the one Powertools idempotency
+runner (adapters/dynamodb/idempotency.py).
 
 - one record per caller and key, whatever the operation (two customers may use the same key);
 - the record is bound to the request: its operation, its resource (the route with its path parameters,
@@ -18,22 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from payments.adapters.aws import client
-from payments.config import settings
 from payments.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
-    IdempotencyKeyReused,
     PaymentsError,
     RequestInProgress,
 )
 from payments.http.auth import Caller
-from payments.http.problems import problem_body
+from payments.http.problems import PROBLEM_JSON, error_body
 
 MAX_KEY_LENGTH = 255
-# The records of every operation share one key space: a key names one request of its caller.
-KEY_PREFIX = "api"
 
 
 @dataclass
@@ -47,10 +43,8 @@ class ApiResult:
         return {"status": self.status, "body": self.body, "headers": self.headers}
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> ApiResult:
-        return cls(
-            record["status"], record.get("body"), record.get("headers") or {}, bool(record.get("replayed"))
-        )
+    def from_record(cls, record: dict[str, Any], replayed: bool = False) -> ApiResult:
+        return cls(record["status"], record.get("body"), record.get("headers") or {}, replayed)
 
 
 def _storable(error: PaymentsError) -> bool:
@@ -87,75 +81,16 @@ def run_idempotent(
 ) -> ApiResult:
     """`produce`'s result, once per (caller, key); `resource` is the request's path (the route's
     template with its parameters), which the record is bound to with the operation and the body."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
+    from payments import services
 
-    config, execute = _runner()
-    if lambda_context is not None:
-        # Lets an in-progress record expire with the invocation, so a crashed attempt can be retried.
-        config.register_lambda_context(lambda_context)
+    def execute() -> dict[str, Any]:
+        try:
+            return produce().as_record()
+        except PaymentsError as error:
+            if not _storable(error):
+                raise  # the record is deleted: the client may retry with the same key
+            return ApiResult(error.status, error_body(error), {"Content-Type": PROBLEM_JSON}).as_record()
+
     request = {"caller": caller.sub, "key": key, "operation": operation, "resource": resource, "body": body}
-    try:
-        record = execute(request=request, produce=produce)
-    except IdempotencyAlreadyInProgressError:
-        raise RequestInProgress(
-            "a request with this Idempotency-Key is still running; retry shortly"
-        ) from None
-    except IdempotencyValidationError:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was already used for another request (another operation, resource or "
-            "body); send a new key for each request"
-        ) from None
-    return ApiResult.from_record(record)
-
-
-_RUNNERS: dict[str, tuple[Any, Callable[..., dict[str, Any]]]] = {}
-
-
-def _runner() -> tuple[Any, Callable[..., dict[str, Any]]]:
-    if KEY_PREFIX not in _RUNNERS:
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        persistence = DynamoDBPersistenceLayer(
-            table_name=settings().require("idempotency_table"), boto3_client=client("dynamodb")
-        )
-        config = IdempotencyConfig(
-            event_key_jmespath="[caller, key]",
-            payload_validation_jmespath="[operation, resource, body]",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=settings().idempotency_ttl_seconds,
-            response_hook=_mark_replayed,
-        )
-
-        @idempotent_function(
-            data_keyword_argument="request",
-            persistence_store=persistence,
-            config=config,
-            key_prefix=KEY_PREFIX,
-        )
-        def execute(request: dict[str, Any], produce: Callable[[], ApiResult]) -> dict[str, Any]:
-            try:
-                return produce().as_record()
-            except PaymentsError as error:
-                if not _storable(error):
-                    raise  # the record is deleted: the client may retry with the same key
-                return ApiResult(
-                    error.status, problem_body(error), {"Content-Type": "application/problem+json"}
-                ).as_record()
-
-        _RUNNERS[KEY_PREFIX] = (config, execute)
-    return _RUNNERS[KEY_PREFIX]
-
-
-def _mark_replayed(response: Any, idempotent_data: Any) -> Any:
-    return {**response, "replayed": True}
-
-
-def reset() -> None:
-    _RUNNERS.clear()
+    record, replayed = services.api_requests().run(request, execute, lambda_context)
+    return ApiResult.from_record(record, replayed=replayed)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from payments.domain.errors import InvalidCursor
@@ -54,3 +55,19 @@ def binding_for(caller_sub: str, **query: Any) -> str:
 def _sign(key: bytes, payload: str, binding: str) -> str:
     mac = hmac.new(key, f"{binding}\n{payload}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:24]).decode()
+
+
+@dataclass(frozen=True)
+class Paging:
+    """One list query's cursors: signed with the service's key, bound to the caller and the query."""
+
+    key: bytes
+    binding: str
+
+    def start(self, cursor: str | None) -> dict[str, Any] | None:
+        """Where the page starts: the store's key the client's cursor carries (None: the first page)."""
+        return decode_cursor(cursor, self.key, self.binding)
+
+    def body(self, data: list[dict[str, Any]], next_key: dict[str, Any] | None) -> dict[str, Any]:
+        """A list response: the page's items and the cursor of the next page (None: the last one)."""
+        return {"data": data, "next_cursor": encode_cursor(next_key, self.key, self.binding)}

@@ -1,8 +1,8 @@
-"""The HTTP contract's models (DESIGN section 3): request validation and the OpenAPI document."""
+"""The HTTP contract's models: request validation, the views clients get, and the OpenAPI document."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,11 +16,13 @@ from pydantic import (
     field_validator,
 )
 
+from payments.domain.card import Card
 from payments.domain.errors import FieldError
+from payments.domain.events import DomainEvent
 from payments.domain.money import MAX_AMOUNT, SUPPORTED, amount_problems
 from payments.domain.payment import Payment
 from payments.domain.payment_method import SavedPaymentMethod
-from payments.domain.refund import RefundReason
+from payments.domain.refund import Refund, RefundReason
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 StripePaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")]
@@ -146,6 +148,23 @@ class PaymentHistory(BaseModel):
     data: list[HistoryEvent]
 
 
+def history_resource(payment_id: str, events: Sequence[DomainEvent]) -> dict[str, Any]:
+    """A payment's history as clients see it: each event's envelope and data, oldest first."""
+    return PaymentHistory(
+        payment_id=payment_id,
+        data=[
+            HistoryEvent(
+                event_id=e.event_id,
+                event_type=e.event_type,
+                version=e.version,
+                occurred_at=e.occurred_at,
+                data=e.data,
+            )
+            for e in events
+        ],
+    ).model_dump(mode="json")
+
+
 class Problem(BaseModel):
     type: str
     title: str
@@ -158,7 +177,7 @@ class Problem(BaseModel):
     payment_id: str | None = None
 
 
-def payment_resource(payment: Payment, refunds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def payment_resource(payment: Payment, refunds: Sequence[Refund] = ()) -> dict[str, Any]:
     failure = payment.failure
     dispute = payment.dispute
     return {
@@ -183,18 +202,29 @@ def payment_resource(payment: Payment, refunds: list[dict[str, Any]] | None = No
         "risk": None,
         "description": payment.description,
         "metadata": payment.metadata,
-        "refunds": [
-            refund_resource(r) for r in sorted(refunds or [], key=lambda r: str(r.get("created_at")))
-        ],
+        "refunds": [refund_resource(r) for r in sorted(refunds, key=lambda r: r.created_at)],
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
         "version": payment.version,
     }
 
 
-def refund_resource(record: dict[str, Any]) -> dict[str, Any]:
-    """The public view of a stored refund record (see adapters/dynamodb/refunds.py)."""
-    return RefundResource.model_validate(record).model_dump(mode="json")
+def refund_resource(refund: Refund) -> dict[str, Any]:
+    """The public view of a refund (who asked and the request's fingerprint stay internal)."""
+    return RefundResource(
+        id=refund.id,
+        payment_id=refund.payment_id,
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,
+        origin=refund.origin,
+        reason=refund.reason,
+        metadata=refund.metadata,
+        stripe_refund_id=refund.stripe_refund_id,
+        failure_reason=refund.failure_reason,
+        created_at=refund.created_at,
+        updated_at=refund.updated_at,
+    ).model_dump(mode="json")
 
 
 class RefundRequest(Strict):
@@ -209,14 +239,9 @@ class SavePaymentMethodRequest(Strict):
     payment_method_id: StripePaymentMethodId = Field(description="A Stripe PaymentMethod id (pm_...)")
 
 
-class CardView(BaseModel):
-    brand: str | None = None
-    last4: str | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
-    funding: str | None = None
-    country: str | None = None
-    fingerprint: str | None = None
+class CardView(Card):
+    # A view: the schema promises these fields, not that clients reject others.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class PaymentMethodResource(BaseModel):
@@ -239,6 +264,6 @@ def payment_method_resource(method: SavedPaymentMethod) -> dict[str, Any]:
         id=method.id,
         customer_id=method.customer_id,
         type=method.type,
-        card=None if card is None else CardView(**dataclasses.asdict(card)),
+        card=None if card is None else CardView(**card.model_dump()),
         created_at=method.created_at,
     ).model_dump(mode="json")

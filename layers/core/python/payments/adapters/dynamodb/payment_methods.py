@@ -18,9 +18,8 @@ from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
 from payments.application.ports import BeforeSave, MethodOwner, MethodPage
-from payments.domain.payment_method import Card, MethodTaken, SameCardSaved, SavedPaymentMethod
-
-_CARD_FIELDS = ("brand", "last4", "exp_month", "exp_year", "funding", "country", "fingerprint")
+from payments.domain.card import Card
+from payments.domain.payment_method import MethodTaken, SameCardSaved, SavedPaymentMethod
 
 
 def _customer_pk(customer_id: str) -> dict[str, str]:
@@ -59,14 +58,14 @@ def method_to_item(method: SavedPaymentMethod) -> dict[str, Any]:
             "type": method.type,
             "created_at": method.created_at,
             "has_card": method.card is not None,
-            **{name: getattr(card, name) for name in _CARD_FIELDS},
+            **card.model_dump(),
         }
     )
 
 
 def method_from_item(item: dict[str, Any]) -> SavedPaymentMethod:
     values = from_item(item)
-    card = Card(**{name: values.get(name) for name in _CARD_FIELDS}) if values.get("has_card") else None
+    card = Card(**{name: values.get(name) for name in Card.model_fields}) if values.get("has_card") else None
     return SavedPaymentMethod(
         id=values["id"],
         customer_id=values["customer_id"],

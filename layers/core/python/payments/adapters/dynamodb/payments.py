@@ -1,4 +1,4 @@
-"""The payments table (DESIGN section 4): STATE, EVENT#, REFUND# and ORDER# items.
+"""The payments table (docs/architecture.md, Data model): STATE, EVENT#, REFUND# and ORDER# items.
 
 Every change is one TransactWriteItems: the STATE item on the expected version and the new EVENT# item
 (which is also the outbox entry until it is published), plus the order claim when the payment starts
@@ -16,10 +16,11 @@ from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
-from payments.application.ports import Page, TransactItem
+from payments.application.ports import Page, RefundWrite
 from payments.domain.errors import ConcurrentUpdate, Conflict, StoreUnavailable
 from payments.domain.events import DomainEvent
 from payments.domain.payment import PAID, RELEASING_EVENTS, Change, Dispute, Failure, Payment, PaymentStatus
+from payments.domain.refund import Refund
 
 STATE = "STATE"
 OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
@@ -96,6 +97,45 @@ def event_from_item(item: dict[str, Any]) -> DomainEvent:
     return DomainEvent.model_validate(from_item(item)["event"])
 
 
+# REFUND#<refund_id> items. Attributes: id, payment_id, amount, currency, status, origin, reason,
+# metadata, stripe_refund_id, failure_reason, created_at, updated_at (the public refund), plus
+# requested_by and request_hash, which stay internal. Absent values are absent attributes.
+PREFIX = "REFUND#"
+
+
+def refund_key(payment_id: str, refund_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": f"{PREFIX}{refund_id}"}}
+
+
+AWAITING_STRIPE = "REFUND#awaiting_stripe"
+
+
+def refund_to_item(refund: Refund) -> dict[str, Any]:
+    values: dict[str, Any] = {"pk": f"PAYMENT#{refund.payment_id}", "sk": f"{PREFIX}{refund.id}"}
+    values.update(refund.as_record())
+    if refund.awaiting_stripe:
+        # On the by_status index while Stripe has not answered, so the janitor finds it; the write
+        # that records Stripe's answer replaces the item without these.
+        values.update(status_pk=AWAITING_STRIPE, created_sk=f"{refund.created_at}#{refund.id}")
+    return to_item(values)
+
+
+def refund_from_item(item: dict[str, Any]) -> Refund:
+    return Refund.from_record(from_item(item))
+
+
+def refund_put(table: str, refund: Refund, previous: Refund | None) -> dict[str, Any]:
+    """The conditioned Put of a refund record: on the status it replaces, or on the item not existing."""
+    put: dict[str, Any] = {"TableName": table, "Item": refund_to_item(refund)}
+    if previous is None:
+        put["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        put["ConditionExpression"] = "#status = :previous"
+        put["ExpressionAttributeNames"] = {"#status": "status"}
+        put["ExpressionAttributeValues"] = {":previous": value(str(previous.status))}
+    return put
+
+
 def created_before_on_index(table: str, status_pk: str, before: str, limit: int) -> list[dict[str, Any]]:
     """Items of the by_status index under `status_pk` created before the moment, oldest first."""
     response = client("dynamodb").query(
@@ -162,7 +202,7 @@ class DynamoPaymentRepository:
             raise self._order_conflict(payment)
         raise ConcurrentUpdate("the payment could not be created; retry", payment_id=payment.id)
 
-    def save(self, change: Change, extra: Sequence[TransactItem] = ()) -> None:
+    def save(self, change: Change, refunds: Sequence[RefundWrite] = ()) -> None:
         payment = change.payment
         operations = [
             {
@@ -189,15 +229,15 @@ class DynamoPaymentRepository:
                     }
                 }
             )
-        operations.extend(item.operation for item in extra)
+        operations.extend({"Put": refund_put(self.table, w.refund, w.previous)} for w in refunds)
         reasons = self._transact(operations)
         if reasons is None:
             return
-        # The payment's version, or an extra item's condition (a refund's status), moved on: decide
+        # The payment's version, or a refund's condition (its status), moved on: decide
         # again on what is there now.
         raise ConcurrentUpdate(f"payment {payment.id} changed concurrently", payment_id=payment.id)
 
-    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[dict[str, Any]]]:
+    def get_with_refunds(self, payment_id: str) -> tuple[Payment | None, list[Refund]]:
         """STATE and REFUND# items in one query: "REFUND#..." < "STATE" and EVENT# sorts before both."""
         items = self._query_all(
             KeyConditionExpression="pk = :pk AND sk >= :from",
@@ -205,14 +245,13 @@ class DynamoPaymentRepository:
             ConsistentRead=True,
         )
         payment = None
-        refunds: list[dict[str, Any]] = []
+        refunds: list[Refund] = []
         for item in items:
             sk = item["sk"]["S"]
             if sk == STATE:
                 payment = payment_from_item(item)
-            elif sk.startswith("REFUND#"):
-                refund = from_item(item)
-                refunds.append({k: v for k, v in refund.items() if k not in ("pk", "sk")})
+            elif sk.startswith(PREFIX):
+                refunds.append(refund_from_item(item))
         return payment, refunds
 
     def history(self, payment_id: str) -> list[DomainEvent]:

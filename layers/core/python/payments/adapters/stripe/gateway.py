@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from payments.domain.card import Card
 from payments.domain.errors import (
     CardDeclined,
     IntentStateChanged,
@@ -19,7 +20,7 @@ from payments.domain.errors import (
     RequestInProgress,
 )
 from payments.domain.payment import Failure, IntentSnapshot, Payment
-from payments.domain.payment_method import Card, StripePaymentMethod
+from payments.domain.payment_method import StripePaymentMethod
 from payments.domain.refund import Refund, StripeRefund
 
 T = TypeVar("T")
@@ -68,6 +69,9 @@ class StripeGateway:
         return self._client_factory()
 
     # ------------------------------------------------------------------ payment intents
+
+    def snapshot_of(self, intent: dict[str, Any]) -> IntentSnapshot:
+        return intent_snapshot(intent)
 
     def create_intent(self, payment: Payment) -> IntentSnapshot:
         return self._intent_call(
@@ -330,17 +334,7 @@ def payment_method_snapshot(method: Any) -> StripePaymentMethod:
         id=str(_get(method, "id")),
         type=str(_get(method, "type")),
         customer=_id_of(_get(method, "customer")),
-        card=None
-        if card is None
-        else Card(
-            brand=_get(card, "brand"),
-            last4=_get(card, "last4"),
-            exp_month=_get(card, "exp_month"),
-            exp_year=_get(card, "exp_year"),
-            funding=_get(card, "funding"),
-            country=_get(card, "country"),
-            fingerprint=_get(card, "fingerprint"),
-        ),
+        card=None if card is None else Card(**{name: _get(card, name) for name in Card.model_fields}),
     )
 
 

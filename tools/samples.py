@@ -1,18 +1,19 @@
-"""Write the sample events and the domain events' JSON Schemas; tests load all of them.
+"""Write the sample events and the domain events' JSON Schemas (`make schemas`); tests load all of them.
 
-    python -m infra.local.event_samples            # everything
-    python -m infra.local.event_samples schemas    # events/schemas only (after changing a model)
+    python -m tools.samples            # everything
+    python -m tools.samples schemas    # events/schemas only (after changing a model)
 
+- events/schemas/<EventType>.json: generated from payments.domain.events (a test fails on drift).
 - events/stripe/<type>.json: one Stripe event per type the webhook forwards, captured from the Stripe
   emulator through the official SDK, then sanitized (stable ids, fixed times, no client secrets).
   `payment_intent.processing` is derived from `payment_intent.requires_action`: cards never process
   asynchronously, so neither Stripe's test cards nor the emulator produce it.
 - events/bus/<EventType>.json: each domain event as a subscriber receives it from EventBridge, made
   by our domain code from those Stripe samples (refund and payment-method ones from their models).
-- events/schemas/<EventType>.json: generated from payments.domain.events (a test fails on drift).
+- events/api/<function>.json: one realistic API Gateway REST event per catalog route (but Stripe's
+  webhook, whose samples are the Stripe events); tests invoke every one.
 
-`scheduled_event(fn)` builds what an EventBridge schedule delivers (the local stack's timer and the
-benchmark invoke the relay with it).
+Every id and time is fixed, so regenerating unchanged code rewrites the same bytes.
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ import json
 import re
 import sys
 import uuid
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from infra import catalog
+from infra.local.apigw import build_rest_event, cognito_claims
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 AT = "2026-11-26T12:00:00.000Z"
 BASE_TIME = 1795694400  # AT as a Unix time
+REQUEST_TIME = "26/Nov/2026:12:00:00 +0000"  # AT as API Gateway writes a request's time
 TIME_KEYS = frozenset({"created", "available_on", "canceled_at"})
 CUSTOMER = "cus_example"
+ADMIN = "admin-1"
 PAYMENTS = {  # which sample payment each PaymentIntent belongs to
     "paid": "pay_samplepaid0000000000000",
     "declined": "pay_sampledeclined000000000",
@@ -162,17 +164,16 @@ def _fix_times(value: Any) -> None:
 
 def stripe_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The first event of each forwarded type (plus the derived payment_intent.processing)."""
-    from payments.application.webhook import FORWARDED_TYPES
-
+    forwarded = catalog.forwarded_stripe_events()
     samples: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event["type"] in FORWARDED_TYPES:
+        if event["type"] in forwarded:
             samples.setdefault(event["type"], event)
     processing = json.loads(json.dumps(samples["payment_intent.requires_action"]))
     processing.update(id="evt_sampleprocessing", type="payment_intent.processing")
     processing["data"]["object"].update(status="processing", next_action=None)
     samples["payment_intent.processing"] = processing
-    missing = FORWARDED_TYPES - samples.keys()
+    missing = set(forwarded) - samples.keys()
     if missing:
         raise RuntimeError(f"the flows produced no sample of {sorted(missing)}")
     return samples
@@ -329,6 +330,54 @@ def _bus_envelope(event: Any) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- API Gateway events
+
+
+EXAMPLE_IDS = {"payment_id": "pay_example0000000000000000", "payment_method_id": "pm_example"}
+BODIES: dict[str, Any] = {
+    "process_payment": {
+        "order_id": "order-1001",
+        "amount": AMOUNT,
+        "currency": "usd",
+        "payment_method_id": "pm_card_visa",
+        "description": "Order 1001",
+        "metadata": {"channel": "web"},
+    },
+    "refund_payment": {"amount": 500, "reason": "requested_by_customer"},
+    "save_payment_method": {"payment_method_id": "pm_card_visa"},
+}
+
+
+def api_samples() -> dict[str, dict[str, Any]]:
+    """One event per catalog route; Stripe's webhook has its samples in events/stripe."""
+    return {fn.name: api_event(fn) for fn in catalog.api_functions() if fn.name != "stripe_webhook"}
+
+
+def api_event(fn: catalog.Function) -> dict[str, Any]:
+    """The REST proxy event of a request to `fn`'s route, by a customer (an admin on admin-only routes)."""
+    assert fn.route is not None
+    path = fn.route.path.format(**EXAMPLE_IDS)
+    params = {k: v for k, v in EXAMPLE_IDS.items() if "{" + k + "}" in fn.route.path}
+    headers = {"Content-Type": "application/json", "User-Agent": "sample"}
+    if fn.route.method in ("POST", "DELETE"):
+        headers["Idempotency-Key"] = f"sample-{fn.name}"
+    body = BODIES.get(fn.name)
+    admin = fn.route.admin_only
+    event = build_rest_event(
+        fn.route.method,
+        fn.route.path,
+        path,
+        headers=headers,
+        body=json.dumps(body) if body is not None else None,
+        claims=cognito_claims(ADMIN if admin else CUSTOMER, admin=admin) if fn.route.authorizer else None,
+        path_parameters=params,
+    )
+    event["requestContext"].update(
+        requestId=f"sample-{fn.name}", requestTime=REQUEST_TIME, requestTimeEpoch=BASE_TIME * 1000
+    )
+    return event
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -347,22 +396,8 @@ def main(argv: list[str]) -> None:
     events = capture_stripe_events()
     write("stripe", stripe_samples(events))
     write("bus", bus_samples(events))
+    write("api", api_samples())
 
 
 if __name__ == "__main__":
     main(sys.argv)
-
-
-def scheduled_event(fn: catalog.Function) -> dict[str, Any]:
-    """What an EventBridge schedule delivers."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "us-east-1",
-        "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{fn.name}-schedule"],
-        "detail": {},
-    }

@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the whole API, generated from the handlers' own resolvers and models.
 
-`python -m infra.local.openapi` writes openapi.json (committed; tests/contract fails when it drifts),
-`--check` only compares, `--stdout` prints it (the local gateway serves it live at /v1/openapi.json).
+`make openapi` (`python -m tools.openapi`) writes openapi.json (committed; tests/contract fails when it
+drifts), `--check` only compares, `--stdout` prints it (the local gateway serves it live at
+/v1/openapi.json).
 
 Powertools' merge (`OpenAPIMerge`, the engine behind `APIGatewayRestResolver.configure_openapi_merge`)
 discovers resolvers by reading the source for a literal `app = APIGatewayRestResolver(...)`; our handlers
@@ -32,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from infra import catalog
-from infra.local.settings import ROOT
+from payments.http.problems import PROBLEM_JSON
+from tools import ROOT
 
 OUTPUT = ROOT / "openapi.json"
 TITLE = "Payments API"
@@ -58,9 +60,6 @@ def build_document(root: Path = ROOT) -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-    for path in (str(root / "layers" / "core" / "python"), str(root)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
     merge = OpenAPIMerge(
         title=TITLE,
         version=_version(root),
@@ -177,7 +176,6 @@ GATEWAY_PROBLEM_SCHEMA: dict[str, Any] = {
     "description": "A problem as in Problem; API Gateway's own 5xx answers carry no `status`",
     "required": ["type", "title", "detail", "code"],
 }
-PROBLEM_JSON = "application/problem+json"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255}
 RETRY_AFTER_HEADER: dict[str, Any] = {
@@ -519,9 +517,7 @@ def swagger_page(api_base: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m infra.local.openapi", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.openapi", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 if openapi.json is not up to date")
     mode.add_argument("--stdout", action="store_true", help="print the document instead of writing it")

@@ -24,7 +24,7 @@ from payments.application.clock import now
 from payments.application.commit import Store
 from payments.application.ports import RefundGateway, RefundRepository, StripeEventSource
 from payments.application.refund_payment import commit_refund
-from payments.application.stripe_events import SLIMMED
+from payments.application.stripe_event import SLIMMED
 from payments.domain.errors import NotFound
 from payments.domain.payment import Payment
 from payments.domain.refund import (

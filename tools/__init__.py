@@ -1,0 +1,6 @@
+"""The code generators: `make openapi` (openapi.py) and `make schemas` (samples.py). They import the
+service's own code as Lambda does (importing `infra` puts the core layer on the path)."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
