@@ -51,7 +51,7 @@ def test_priming_builds_clients_and_the_entry_point_but_calls_nothing(aws, snaps
         gc.unfreeze()
     for service in ("dynamodb", "events", "secretsmanager"):
         aws_clients.client(service).meta.events.register("before-send", lambda **kw: sent.append("sent"))
-    assert aws_clients.client.cache_info().currsize == 3  # built before the snapshot
+    assert aws_clients._client.cache_info().currsize == 3  # built before the snapshot
     assert "stripe" in sys.modules
     assert sent == []  # no connection, no secret in the snapshot
     assert calls == []

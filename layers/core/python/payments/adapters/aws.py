@@ -6,12 +6,22 @@ in tests, escape moto's mock.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
+# A boto3 session is not safe to build clients from concurrently, and two threads racing a first call
+# would each keep a client of their own, whose exception classes the other's `except` would not match.
+_building = threading.Lock()
+
+
+def client(service: str) -> Any:
+    with _building:
+        return _client(service)
+
 
 @cache
-def client(service: str) -> Any:
+def _client(service: str) -> Any:
     from botocore.config import Config
 
     config = Config(
@@ -34,5 +44,5 @@ def _session() -> Any:
 
 def reset() -> None:
     """Forget cached clients (tests start a fresh mock per test)."""
-    client.cache_clear()
+    _client.cache_clear()
     _session.cache_clear()
