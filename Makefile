@@ -63,14 +63,18 @@ format: install ## apply ruff's fixes and formatting
 
 # --- local stack ---
 # make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json | token ROLE=customer|admin SUB=<id>
+# | reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...]
 # Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY,
 # LOCAL_JWT_SECRET (see docs/local-stack.md).
 ROLE ?= customer
 SUB ?=
 FUNCTION ?=
 EVENT ?=
+FROM ?=
+TO ?=
+PAYOUT ?=
 
-.PHONY: dev demo invoke token openapi schemas
+.PHONY: dev demo invoke token openapi reconcile schemas
 
 dev: install ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
 	$(PY) -m infra.local.dev
@@ -86,6 +90,9 @@ token: install ## print a local token only: make -s token ROLE=customer|admin SU
 
 openapi: install ## regenerate openapi.json from the handlers' models
 	$(PY) -m tools.openapi
+
+reconcile: install ## reconcile ledger and Stripe: make reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...] (default today)
+	$(PY) -m infra.local.reconcile $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(PAYOUT),--payout $(PAYOUT))
 
 schemas: install ## regenerate the event schemas and samples in events/ (schemas, bus, stripe, api)
 	$(PY) -m tools.samples

@@ -1,7 +1,9 @@
 """The fewest requests each operation's common path needs, and why each one is needed.
 
 The benchmark counts what the code does and sets it beside this list; tests/bench holds the two equal.
-The items named (STATE, EVENT#, REFUND#, PM#, OWNER, CARD#) are those of docs/architecture.md, Data model.
+The items named (STATE, EVENT#, REFUND#, PM#, OWNER, CARD#) are those of docs/architecture.md, Data model;
+the ledger's JOURNAL# entries and the reconciliation table's RUN# SUMMARY and DIFF# items those of
+docs/ledger.md; PAYOUT# the payouts subscriber's record (payments/adapters/dynamodb/payouts.py).
 Counts are per warm call (a cold container also reads its secrets once: Secrets Manager is cached for
 SECRETS_MAX_AGE_SECONDS).
 
@@ -23,6 +25,10 @@ Assumptions behind the minimum, stated once:
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The ledger's shards per currency and day (payments.adapters.dynamodb.ledger.SHARDS): each is a
+# partition of its own, so reading a day of the journal is one Query per shard.
+JOURNAL_SHARDS = 16
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,31 @@ def _change_intent(action: str, read: str, write: str, event: str) -> list[Need]
         Need("dynamodb:TransactWriteItems", write),
         *_publish(event),
     )
+
+
+def _journal(why: str, days: int = 1) -> Need:
+    """One currency's journal over `days` days: every shard of every day is read (Query per partition)."""
+    return Need(
+        "dynamodb:Query",
+        f"{why}: {days} day(s) x {JOURNAL_SHARDS} shards, one query each",
+        days * JOURNAL_SHARDS,
+    )
+
+
+def _reconciliation_run(*stripe_reads: Need, journal: str) -> list[Need]:
+    """A first run of a period or a payout whose books are clean (no DIFF# item to write or delete):
+    the run started, both sides read, the result stored and announced."""
+    return [
+        Need(
+            "dynamodb:PutItem",
+            "start: the run's SUMMARY `running`, a conditional create (a run already there, which "
+            "happens on a re-run only, is read when the condition fails)",
+        ),
+        *stripe_reads,
+        _journal(journal, days=3),
+        Need("dynamodb:PutItem", "the SUMMARY `completed`, conditional on its attempt"),
+        Need("events:PutEvents", "ReconciliationCompleted"),
+    ]
 
 
 MINIMUM: dict[str, list[Need]] = {
@@ -118,6 +149,12 @@ MINIMUM: dict[str, list[Need]] = {
         Need("events:PutEvents", "PaymentMethodDeleted"),
         Need("dynamodb:TransactWriteItems", "remove PM# + OWNER + CARD# together"),
     ),
+    "ledger_balances": [_journal("the period's journal entries, summed per account (the period: today)")],
+    "ledger_entries": [
+        _journal(
+            "a page of the period's journal (today): each shard's next `limit` entries, merged oldest first"
+        )
+    ],
     "stripe_webhook": [
         Need("dynamodb:PutItem", "dedupe: claim the Stripe event id"),
         Need("events:PutEvents", "forward the event to the bus"),
@@ -141,7 +178,58 @@ MINIMUM: dict[str, list[Need]] = {
         Need("dynamodb:TransactWriteItems", "STATE dispute + EVENT#"),
         *_publish("ChargebackReceived"),
     ],
+    "payouts": [
+        Need(
+            "dynamodb:GetItem", "the PAYOUT# record: the status our books have the payout in, and its version"
+        ),
+        Need(
+            "dynamodb:PutItem",
+            "the record moved forward, conditional on the version it replaces (attribute_not_exists if new)",
+        ),
+        Need(
+            "events:PutEvents",
+            "PayoutPaid, after the write (a failed publish fails the delivery: its retry "
+            "finds the record moved and republishes)",
+        ),
+    ],
     "accounting": [Need("dynamodb:PutItem", "the journal entry, conditional on the source event id")],
+    "reconcile": _reconciliation_run(
+        Need(
+            "stripe:GET /v1/payouts/{id}",
+            "the payout as Stripe has it now (its reconciliation_status moves after payout.paid)",
+        ),
+        Need(
+            "stripe:GET /v1/balance_transactions",
+            "the payout's own lines (?source=) and what it paid out (?payout=), one page each",
+            2,
+        ),
+        journal="our entries of the payout's day and a day either side",
+    ),
+    "start_reconciliation_run": _api_write(
+        *_reconciliation_run(
+            Need(
+                "stripe:GET /v1/balance_transactions",
+                "Stripe's lines of the day and a day either side (one page), their sources expanded",
+            ),
+            journal="our entries over the same three days",
+        )
+    ),
+    "list_reconciliation_runs": [
+        Need("dynamodb:Query", "one page of runs, the most recently started first (the sparse runs index)")
+    ],
+    "get_reconciliation_run": [
+        Need(
+            "dynamodb:GetItem",
+            "the run's SUMMARY (a page of differences does not reach it: it sorts after them)",
+        ),
+        Need("dynamodb:Query", "a page of the run's DIFF# items, in order"),
+    ],
+    "get_reconciliation_differences": [
+        Need(
+            "dynamodb:Query",
+            "the run's partition whole: every DIFF# item and, sorting after them, its SUMMARY (completed?)",
+        )
+    ],
     "outbox_relay": [Need("dynamodb:Query", "the sparse outbox index, one query per shard (4 shards)", 4)],
     "janitor": [
         Need("dynamodb:Query", "payments still pending past the threshold (by_status index)"),

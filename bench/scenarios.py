@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import common
@@ -52,8 +53,10 @@ class World:
         *,
         path: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """An API Gateway REST event for the function's route, the sample's body updated with `body`."""
+        """An API Gateway REST event for the function's route, the sample's body updated with `body`, the
+        query string `query` (not the sample's: its days are fixed)."""
         from infra.local.apigw import build_rest_event, cognito_claims
 
         fn = catalog.function(name)
@@ -74,6 +77,7 @@ class World:
             fn.route.path,
             concrete,
             headers=headers,
+            query=urllib.parse.urlencode(query or {}),
             body=None if payload is None else json.dumps(payload),
             claims=claims,
             path_parameters=path,
@@ -86,6 +90,14 @@ class World:
             raise SetupFailed(f"{name} answered {status}: {json.dumps(body)[:300]}")
         return body
 
+    def deliver(self, name: str, event: dict[str, Any]) -> Any:
+        """Hand an event to a function that is not an API (a subscriber...) as setup: it must not raise."""
+        try:
+            return self.invoke(name, event)[1]
+        except Exception as error:
+            about = event.get("detail-type") or json.dumps(event)[:100]
+            raise SetupFailed(f"{name} failed on {about}: {type(error).__name__}: {error}") from error
+
     # ------------------------------------------------------------------ setup helpers
 
     def pay(self, capture: str = "automatic") -> dict[str, Any]:
@@ -97,6 +109,30 @@ class World:
     def save_card(self, payment_method_id: str = "pm_card_visa") -> str:
         """The saved method's id."""
         return str(self.call("save_payment_method", body={"payment_method_id": payment_method_id})["id"])
+
+    def book(self, payments: int) -> None:
+        """`payments` payments made and booked in the ledger (accounting given each PaymentProcessed)."""
+        for _ in range(payments):
+            payment = self.pay()
+            self.deliver("accounting", self.domain_event("PaymentProcessed", payment["id"]))
+
+    def reconcile(self, day: str) -> str:
+        """The reconcile function run on one day (as invoked directly, not on its schedule). The run's id."""
+        return str(self.deliver("reconcile", {"from": day, "to": day})["id"])
+
+    def payout(self) -> str:
+        """Stripe's payout schedule, run now: one automatic payout of the available balance (what was
+        paid since the last one), paid at once. Its id."""
+        made = self.stripe("POST", "/_emulator/payouts/run", {})["payouts"]
+        if len(made) != 1:
+            raise SetupFailed(f"the Stripe emulator made {len(made)} payouts, not one")
+        return str(made[0]["id"])
+
+    def book_payout(self, payout_id: str) -> None:
+        """Stripe's news of the payout applied (payouts) and booked (accounting): created, then paid."""
+        for stripe_type, detail_type in (("payout.created", "PayoutCreated"), ("payout.paid", "PayoutPaid")):
+            self.deliver("payouts", _bus_event(self.stripe_event_of(stripe_type, payout_id)))
+            self.deliver("accounting", self.payout_event(detail_type, payout_id))
 
     def stripe(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Stripe's API (form-encoded) or the emulator's control API (JSON), for setup only."""
@@ -125,19 +161,36 @@ class World:
                 return dict(event)
         raise SetupFailed(f"no {event_type} event from the Stripe emulator for {payment_id}")
 
+    def stripe_event_of(self, event_type: str, object_id: str) -> dict[str, Any]:
+        """The newest Stripe event of `event_type` about the object `object_id` (a payout...)."""
+        listing = self.stripe("GET", f"/v1/events?limit=100&type={event_type}")
+        for event in listing.get("data", []):
+            if event.get("data", {}).get("object", {}).get("id") == object_id:
+                return dict(event)
+        raise SetupFailed(f"no {event_type} event from the Stripe emulator for {object_id}")
+
     def stripe_event_ids(self) -> dict[str, str]:
         """The newest 100 Stripe events, id -> type (the emulator lists newest first, as Stripe does)."""
         listing = self.stripe("GET", "/v1/events?limit=100")
         return {str(e["id"]): str(e["type"]) for e in listing.get("data", [])}
 
     def domain_event(self, detail_type: str, payment_id: str) -> dict[str, Any]:
+        return self._published(detail_type, payment_id, lambda detail: detail.get("payment_id"))
+
+    def payout_event(self, detail_type: str, payout_id: str) -> dict[str, Any]:
+        return self._published(detail_type, payout_id, lambda detail: detail["data"].get("id"))
+
+    def _published(
+        self, detail_type: str, about: str, subject: Callable[[dict[str, Any]], Any]
+    ) -> dict[str, Any]:
+        """The newest event of `detail_type` published about `about` (`subject` reads it from a detail)."""
         for entry in reversed(self.published):
             if entry.get("DetailType") != detail_type:
                 continue
             detail = json.loads(entry["Detail"])
-            if detail.get("payment_id") == payment_id:
+            if subject(detail) == about:
                 return common.bus_envelope(entry["Source"], detail_type, detail)
-        raise SetupFailed(f"{detail_type} for {payment_id} was not published")
+        raise SetupFailed(f"{detail_type} for {about} was not published")
 
 
 def _charge_of_payment(obj: dict[str, Any], payment_id: str, world: World) -> bool:
@@ -238,9 +291,13 @@ def stripe_webhook(world: World) -> Iterator[dict[str, Any]]:
         yield common.webhook_event(event)
 
 
-def _stripe_bus_event(world: World, event_type: str, payment_id: str) -> dict[str, Any]:
-    stripe_event = world.stripe_event(event_type, payment_id)
+def _bus_event(stripe_event: dict[str, Any]) -> dict[str, Any]:
+    """A Stripe event as the webhook's PutEvents puts it on the bus."""
     return common.bus_envelope(catalog.STRIPE_EVENT_SOURCE, stripe_event["type"], stripe_event)
+
+
+def _stripe_bus_event(world: World, event_type: str, payment_id: str) -> dict[str, Any]:
+    return _bus_event(world.stripe_event(event_type, payment_id))
 
 
 def payment_status(world: World) -> Iterator[dict[str, Any]]:
@@ -269,10 +326,83 @@ def disputes(world: World) -> Iterator[dict[str, Any]]:
         yield _stripe_bus_event(world, "charge.dispute.created", payment["id"])
 
 
+def payouts(world: World) -> Iterator[dict[str, Any]]:
+    # The common case: news that moves a payout we know, here Stripe's daily payout reaching the bank.
+    while True:
+        world.pay()
+        payout_id = world.payout()
+        world.deliver("payouts", _bus_event(world.stripe_event_of("payout.created", payout_id)))
+        yield _bus_event(world.stripe_event_of("payout.paid", payout_id))
+
+
 def accounting(world: World) -> Iterator[dict[str, Any]]:
     while True:
         payment = world.pay()
         yield world.domain_event("PaymentProcessed", payment["id"])
+
+
+def ledger_balances(world: World) -> Iterator[dict[str, Any]]:
+    world.book(5)  # today's journal, a few entries over the shards
+    while True:
+        yield world.api("ledger_balances", query={"currency": "usd"})
+
+
+def ledger_entries(world: World) -> Iterator[dict[str, Any]]:
+    world.book(25)  # more than a default page (limit 20): the answer carries a cursor
+    while True:
+        yield world.api("ledger_entries", query={"currency": "usd"})
+
+
+def reconcile(world: World) -> Iterator[dict[str, Any]]:
+    # Stripe's daily payout arrived (payout.paid) and our books hold all of it: a clean run.
+    while True:
+        world.book(1)
+        payout_id = world.payout()
+        world.book_payout(payout_id)
+        yield _bus_event(world.stripe_event_of("payout.paid", payout_id))
+
+
+def _days_back(count: int | None) -> Iterator[str]:
+    """Today, yesterday and so on (UTC), `count` days (None: without end)."""
+    today = datetime.now(UTC).date()
+    back = 0
+    while count is None or back < count:
+        yield (today - timedelta(days=back)).isoformat()
+        back += 1
+
+
+def start_reconciliation_run(world: World) -> Iterator[dict[str, Any]]:
+    # The common case: a day not reconciled yet (each call another one, back from today), books clean.
+    world.book(3)
+    for day in _days_back(None):
+        yield world.api("start_reconciliation_run", body={"from": day, "to": day})
+
+
+def list_reconciliation_runs(world: World) -> Iterator[dict[str, Any]]:
+    for day in _days_back(20):  # one full default page (limit 20)
+        world.reconcile(day)
+    while True:
+        yield world.api("list_reconciliation_runs")
+
+
+def _run_with_differences(world: World) -> str:
+    """A completed run of today with differences to look at: payments Stripe has and our books lack."""
+    world.book(2)
+    for _ in range(3):
+        world.pay()  # not booked: missing in the ledger
+    return world.reconcile(datetime.now(UTC).date().isoformat())
+
+
+def get_reconciliation_run(world: World) -> Iterator[dict[str, Any]]:
+    run_id = _run_with_differences(world)
+    while True:
+        yield world.api("get_reconciliation_run", path={"run_id": run_id})
+
+
+def get_reconciliation_differences(world: World) -> Iterator[dict[str, Any]]:
+    run_id = _run_with_differences(world)
+    while True:
+        yield world.api("get_reconciliation_differences", path={"run_id": run_id})
 
 
 def _timer(name: str) -> Scenario:
@@ -300,11 +430,19 @@ SCENARIOS: dict[str, Scenario] = {
     "list_payment_methods": list_payment_methods,
     "get_payment_method": get_payment_method,
     "delete_payment_method": delete_payment_method,
+    "ledger_balances": ledger_balances,
+    "ledger_entries": ledger_entries,
     "stripe_webhook": stripe_webhook,
     "payment_status": payment_status,
     "refunds": refunds,
     "disputes": disputes,
+    "payouts": payouts,
     "accounting": accounting,
+    "reconcile": reconcile,
+    "start_reconciliation_run": start_reconciliation_run,
+    "list_reconciliation_runs": list_reconciliation_runs,
+    "get_reconciliation_run": get_reconciliation_run,
+    "get_reconciliation_differences": get_reconciliation_differences,
     "outbox_relay": _timer("outbox_relay"),
     "janitor": _timer("janitor"),
 }

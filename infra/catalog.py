@@ -77,7 +77,14 @@ IDEMPOTENCY = Table(
     ttl_attribute="expiration",
     description="Powertools idempotency records (API requests and Stripe event ids)",
 )
-TABLES: tuple[Table, ...] = (PAYMENTS, PAYMENT_METHODS, LEDGER, IDEMPOTENCY)
+RECONCILIATION = Table(
+    name="reconciliation",
+    env="RECONCILIATION_TABLE",
+    # Sparse: only SUMMARY items carry runs_pk, so the listing reads runs, newest first, and nothing else.
+    indexes=(Index("runs", "runs_pk", "started_sk"),),
+    description="Reconciliation runs against Stripe: RUN#<id> SUMMARY and DIFF#<n> difference items",
+)
+TABLES: tuple[Table, ...] = (PAYMENTS, PAYMENT_METHODS, LEDGER, IDEMPOTENCY, RECONCILIATION)
 
 
 # --------------------------------------------------------------------------- secrets
@@ -209,6 +216,14 @@ STRIPE_DISPUTE_EVENTS = (
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
 )
+STRIPE_PAYOUT_EVENTS = (
+    "payout.created",
+    "payout.updated",
+    "payout.paid",
+    "payout.failed",
+    "payout.canceled",
+    "payout.reconciliation_completed",
+)
 # Every domain event that can move money (DisputeUpdated: funds withdrawn or reinstated after the
 # dispute opened; RefundFailed: a succeeded refund that failed later). See docs/ledger.md.
 LEDGER_EVENTS = (
@@ -220,6 +235,10 @@ LEDGER_EVENTS = (
     "ChargebackReceived",
     "DisputeUpdated",
     "DisputeClosed",
+    "PayoutCreated",
+    "PayoutPaid",
+    "PayoutFailed",
+    "PayoutCanceled",
 )
 
 FUNCTIONS: tuple[Function, ...] = (
@@ -322,6 +341,21 @@ FUNCTIONS: tuple[Function, ...] = (
         snapstart=True,
     ),
     Function(
+        "ledger_balances",
+        "Each account's balance and the trial balance of a currency over a period (admins)",
+        route=Route("GET", "/ledger/balances", admin_only=True),
+        tables={LEDGER: Access.READ},
+        snapstart=True,
+    ),
+    Function(
+        "ledger_entries",
+        "A currency's journal entries over a period, oldest first (admins)",
+        route=Route("GET", "/ledger/entries", admin_only=True),
+        tables={LEDGER: Access.READ},
+        secrets=(CURSOR_KEY,),
+        snapstart=True,
+    ),
+    Function(
         "stripe_webhook",
         "Verify Stripe's signature, dedupe by event id, forward the event to the bus",
         route=Route("POST", "/webhooks/stripe", authorizer=False),
@@ -330,6 +364,54 @@ FUNCTIONS: tuple[Function, ...] = (
         publishes=STRIPE_EVENT_SOURCE,
         memory_mb=512,
         timeout_s=10,
+        snapstart=True,
+    ),
+    Function(
+        "reconcile",
+        "Reconcile the ledger with Stripe: yesterday (daily), a payout (paid, reconciled), or as invoked",
+        # A payout is reconciled when Stripe says it arrived, and again once Stripe has finished its own
+        # reconciliation of it (only then does Stripe list all of its balance transactions); the second
+        # run replaces the first. The schedule covers every day.
+        subscription=Subscription(STRIPE_EVENT_SOURCE, ("payout.paid", "payout.reconciliation_completed")),
+        schedule_minutes=1440,
+        tables={LEDGER: Access.READ, RECONCILIATION: Access.READ_WRITE},
+        secrets=_STRIPE,
+        publishes=DOMAIN_EVENT_SOURCE,
+        memory_mb=1024,
+        timeout_s=300,
+    ),
+    Function(
+        "start_reconciliation_run",
+        "Reconcile a period or a payout with Stripe now and answer the run's summary",
+        route=Route("POST", "/reconciliation/runs", admin_only=True),
+        tables={LEDGER: Access.READ, RECONCILIATION: Access.READ_WRITE, IDEMPOTENCY: Access.READ_WRITE},
+        secrets=_STRIPE,
+        publishes=DOMAIN_EVENT_SOURCE,
+        memory_mb=1024,
+        timeout_s=29,
+        snapstart=True,
+    ),
+    Function(
+        "list_reconciliation_runs",
+        "List reconciliation runs, the most recently started first",
+        route=Route("GET", "/reconciliation/runs", admin_only=True),
+        tables={RECONCILIATION: Access.READ},
+        secrets=(CURSOR_KEY,),
+        snapstart=True,
+    ),
+    Function(
+        "get_reconciliation_run",
+        "Read one reconciliation run: its summary and a page of its differences",
+        route=Route("GET", "/reconciliation/runs/{run_id}", admin_only=True),
+        tables={RECONCILIATION: Access.READ},
+        secrets=(CURSOR_KEY,),
+        snapstart=True,
+    ),
+    Function(
+        "get_reconciliation_differences",
+        "Every difference of a reconciliation run, as CSV",
+        route=Route("GET", "/reconciliation/runs/{run_id}/differences", admin_only=True),
+        tables={RECONCILIATION: Access.READ},
         snapstart=True,
     ),
     Function(
@@ -357,6 +439,14 @@ FUNCTIONS: tuple[Function, ...] = (
         tables={PAYMENTS: Access.READ_WRITE},
         # Reads Stripe: the disputed PaymentIntent's metadata (our payment id), slimmed events.
         secrets=_STRIPE,
+        publishes=DOMAIN_EVENT_SOURCE,
+    ),
+    Function(
+        "payouts",
+        "Apply Stripe payout events to our payout records (PayoutCreated, Paid, Failed, Canceled)",
+        subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_PAYOUT_EVENTS),
+        tables={LEDGER: Access.READ_WRITE},  # PAYOUT# records live with the ledger they feed
+        secrets=_STRIPE,  # reads Stripe: the whole of a slimmed event
         publishes=DOMAIN_EVENT_SOURCE,
     ),
     Function(

@@ -112,6 +112,13 @@ def capture_stripe_events() -> list[dict[str, Any]]:
         emulator.close_dispute(won["id"], won=True)
         # Asynchronous balance transactions: the fee comes later, in charge.updated.
         emulator.settle_balance_transactions(pay("async_fee", capture_method="automatic_async").id)
+        # Payouts: a manual one canceled before it left, then the schedule's, which the bank returns
+        # (a sale made at Stripe directly first: the disputes above left too little to pay out).
+        emulator.direct_charge(10_000)
+        manual = client.v1.payouts.create(params={"amount": 100, "currency": "usd"})
+        client.v1.payouts.cancel(manual.id)
+        (scheduled,) = emulator.run_payouts("usd")
+        emulator.fail_payout(scheduled["id"], "account_closed")
         return sanitize(emulator.events())
 
 
@@ -287,8 +294,57 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 disputed = change.payment
                 found.setdefault(change.event.event_type, change.event)
 
-    found.update(_payment_method_events())
+    found.update(_service_events())
     return {event_type: _bus_envelope(event) for event_type, event in found.items()}
+
+
+def _service_events() -> dict[str, Any]:
+    """The events that follow no payment: payment methods, payouts, reconciliation runs."""
+    return {
+        **_payment_method_events(),
+        **_payout_events(),
+        "ReconciliationCompleted": _reconciliation_event(),
+    }
+
+
+def _payout_events() -> dict[str, Any]:
+    """A payout created, paid, then failed after it was paid; another canceled before it left."""
+    from payments.domain.payout import StripePayout, apply_payout
+
+    def news(status: str, payout_id: str = "po_sample01") -> StripePayout:
+        return StripePayout(payout_id, AMOUNT, "usd", status, automatic=True, arrival_date=1795737600)
+
+    events: dict[str, Any] = {}
+    payout = None
+    for status in ("pending", "paid", "failed"):
+        payout = apply_payout(payout, news(status), AT)
+        assert payout is not None
+        events[payout.event().event_type] = payout.event()
+    canceled = apply_payout(apply_payout(None, news("pending", "po_sample02"), AT), news("canceled"), AT)
+    assert canceled is not None
+    events["PayoutCanceled"] = canceled.event()
+    return events
+
+
+def _reconciliation_event() -> Any:
+    from payments.domain.events import DomainEvent, ReconciliationData
+
+    data = ReconciliationData(
+        run_id="rec_2026-11-26_2026-11-26",
+        period_from="2026-11-26",
+        period_to="2026-11-26",
+        status="completed",
+        matched=12,
+        unexplained=0,
+        differences={"timing": 1},
+    )
+    return DomainEvent(
+        event_id=f"{data.run_id}:v1",
+        event_type="ReconciliationCompleted",
+        version=1,
+        occurred_at=AT,
+        data=data.model_dump(mode="json"),
+    )
 
 
 def _payment_method_events() -> dict[str, Any]:
@@ -333,7 +389,11 @@ def _bus_envelope(event: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- API Gateway events
 
 
-EXAMPLE_IDS = {"payment_id": "pay_example0000000000000000", "payment_method_id": "pm_example"}
+EXAMPLE_IDS = {
+    "payment_id": "pay_example0000000000000000",
+    "payment_method_id": "pm_example",
+    "run_id": f"rec_{AT[:10]}_{AT[:10]}",
+}
 BODIES: dict[str, Any] = {
     "process_payment": {
         "order_id": "order-1001",
@@ -345,6 +405,13 @@ BODIES: dict[str, Any] = {
     },
     "refund_payment": {"amount": 500, "reason": "requested_by_customer"},
     "save_payment_method": {"payment_method_id": "pm_card_visa"},
+    # The samples' day (AT's): in the past for any run, so the run is made (an empty one).
+    "start_reconciliation_run": {"from": AT[:10], "to": AT[:10]},
+}
+# Query strings of the routes that need one (the samples' day: AT's, in the past for any run).
+QUERIES: dict[str, str] = {
+    "ledger_balances": f"currency=usd&from={AT[:10]}&to={AT[:10]}",
+    "ledger_entries": f"currency=usd&from={AT[:10]}&to={AT[:10]}&limit=20",
 }
 
 
@@ -368,6 +435,7 @@ def api_event(fn: catalog.Function) -> dict[str, Any]:
         fn.route.path,
         path,
         headers=headers,
+        query=QUERIES.get(fn.name, ""),
         body=json.dumps(body) if body is not None else None,
         claims=cognito_claims(ADMIN if admin else CUSTOMER, admin=admin) if fn.route.authorizer else None,
         path_parameters=params,

@@ -74,7 +74,6 @@ class PaymentEvents(Construct):
             retention=Duration.days(config.archive_retention_days),
         )
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
-        self.rules: dict[str, events.Rule] = {}
 
     def subscribe(self, fn: PaymentFunction) -> events.Rule:
         """A rule on the bus with the catalog's pattern, targeting `fn`."""
@@ -101,7 +100,22 @@ class PaymentEvents(Construct):
         return self._add_target(rule, fn)
 
     def _add_target(self, rule: events.Rule, fn: PaymentFunction) -> events.Rule:
+        dlq = self._dead_letters(fn)
+        rule.add_target(
+            targets.LambdaFunction(
+                fn.target,
+                dead_letter_queue=dlq,
+                retry_attempts=DELIVERY_RETRY_ATTEMPTS,
+                max_event_age=DELIVERY_MAX_EVENT_AGE,
+            )
+        )
+        return rule
+
+    def _dead_letters(self, fn: PaymentFunction) -> sqs.Queue:
+        """The function's one dead-letter queue, for every rule that targets it and its async invokes."""
         name = fn.spec.name
+        if name in self.dead_letter_queues:
+            return self.dead_letter_queues[name]
         dlq = sqs.Queue(
             self,
             f"{construct_id(name)}DeadLetters",
@@ -115,19 +129,10 @@ class PaymentEvents(Construct):
             "AwsSolutions-SQS3",
             f"This queue is itself the dead-letter queue of {name} (EventBridge target and async invokes).",
         )
-        rule.add_target(
-            targets.LambdaFunction(
-                fn.target,
-                dead_letter_queue=dlq,
-                retry_attempts=DELIVERY_RETRY_ATTEMPTS,
-                max_event_age=DELIVERY_MAX_EVENT_AGE,
-            )
-        )
         fn.target.configure_async_invoke(
             on_failure=DeadLetterDestination(dlq),
             retry_attempts=HANDLER_RETRY_ATTEMPTS,
             max_event_age=Duration.hours(6),
         )
         self.dead_letter_queues[name] = dlq
-        self.rules[name] = rule
-        return rule
+        return dlq

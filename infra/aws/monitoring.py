@@ -36,6 +36,8 @@ MONEY_MISMATCHES: dict[str, str] = {
     "JanitorUnsettled": "The janitor could not settle payments or refunds from Stripe's state.",
     "StripeMoneyFieldMissing": "A Stripe answer lacked a money field (amount_received, amount, ...).",
 }
+# Reported by every completed reconciliation run (payments/application/reconciliation.py).
+RECONCILIATION_METRIC = "ReconciliationUnexplainedDifferences"
 
 
 def service_metric(name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
@@ -132,6 +134,19 @@ class Monitoring(Construct):
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=description,
             )
+        # Every completed run reports its count (0 when clean); runs are hours apart, so missing data
+        # keeps the last state: in alarm from a run with unexplained differences until a clean one.
+        self._alarm(
+            RECONCILIATION_METRIC,
+            service_metric(RECONCILIATION_METRIC, "Maximum"),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.IGNORE,
+            description=(
+                "A reconciliation run found differences between the ledger and Stripe that timing does not "
+                "explain: see GET /v1/reconciliation/runs (and its differences as CSV)."
+            ),
+        )
         self.dashboard = self._dashboard(api)
 
     def _alarm(

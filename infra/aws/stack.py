@@ -40,9 +40,10 @@ class PaymentsStack(Stack):
             ),
         )
         for fn in self.functions.by_name.values():
+            # A function may have both (reconcile: a daily run, and one per payout paid).
             if fn.spec.subscription:
                 self.events.subscribe(fn)
-            elif fn.spec.schedule_minutes:
+            if fn.spec.schedule_minutes:
                 self.events.schedule(fn)
         self.api = PaymentsApi(self, "Api", config=config, functions=self.functions.by_name)
         self.monitoring = Monitoring(

@@ -1,9 +1,9 @@
 """`make demo`: the main flows over HTTP, each step printed, against `make dev` (or a stack it starts).
 
 A card payment and its PaymentProcessed; a decline; 3-D Secure completed; manual capture; a partial then
-a full refund; a dispute opened and lost; a saved card reused; the payment's history; and the ledger's
-trial balance. A step whose route or function is not written yet says so and is skipped; any other
-surprise fails the step. Exit 1 if a step failed.
+a full refund; a dispute opened and lost; a saved card reused; the payment's history; the ledger's
+trial balance; and today's reconciliation of the ledger with Stripe. A step whose route or function is
+not written yet says so and is skipped; any other surprise fails the step. Exit 1 if a step failed.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from infra.local import ledger
 from infra.local.client import ApiClient, HttpResult, request
-from infra.local.environment import aws_client
-from infra.local.launcher import LaunchedStack, LaunchError, launch, running
+from infra.local.launcher import against_local_stack
 from infra.local.runtime import code_exists
-from infra.local.settings import ConfigError, LocalSettings, StackState
+from infra.local.settings import StackState
 from infra.local.tokens import DEFAULT_SUBS, issue_token
 
 WAIT_S = 15.0
@@ -277,24 +276,48 @@ class Demo:
         self.check(bool(history["data"]), f"{len(history['data'])} events, oldest first")
 
     def trial_balance(self) -> None:
-        self.needs("accounting")
-        dynamodb = aws_client("dynamodb", self.state.moto_url)
-        report = ledger.trial_balance(ledger.read_items(dynamodb))
+        self.needs("accounting", "ledger_balances")
+        today = datetime.now(UTC).date()
+        # From yesterday: a demo run over midnight (UTC) keeps its first entries.
+        path = f"/ledger/balances?currency=usd&from={today - timedelta(days=1)}&to={today}"
+        report = self.expect(self.call("admin", self.admin, "GET", path), 200)
         for _ in range(int(WAIT_S)):  # the accounting subscriber runs after the events: let it catch up
             time.sleep(1)
-            latest = ledger.trial_balance(ledger.read_items(dynamodb))
-            if latest.entries == report.entries:
+            latest = self.expect(self.admin.get(path), 200)
+            if latest == report:
                 break
             report = latest
-        if report.entries == 0:
+        accounts = [a for a in report["accounts"] if a["balance"]]
+        if not accounts:
             raise Failed("the ledger has no journal entries")
-        for currency, accounts in sorted(report.balances.items()):
-            for account, balance in sorted(accounts.items()):
-                self.say(f"{account:<32} {money(balance, currency):>14}")
-        totals = ", ".join(f"{money(total, c)}" for c, total in report.totals().items())
-        if report.unreadable:
-            self.say(f"({report.unreadable} ledger items without journal lines were not summed)")
-        self.check(report.balanced, f"{report.entries} journal entries; trial balance {totals}")
+        for account in accounts:
+            self.say(f"{account['account']:<32} {money(account['balance'], 'usd'):>14}")
+        total = report["trial_balance"]
+        self.check(
+            total == 0, f"{len(accounts)} accounts with a balance; trial balance {money(total, 'usd')}"
+        )
+
+
+def reconciliation(demo: Demo) -> None:
+    """Today's reconciliation (the last step: after the ledger caught up): the ledger against Stripe's
+    balance transactions, object by object."""
+    demo.needs("start_reconciliation_run", "accounting")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    run = demo.expect(
+        demo.call("admin", demo.admin, "POST", "/reconciliation/runs", {"from": today, "to": today}), 201
+    )
+    demo.say(
+        f"{run['id']}: {run['stripe_transactions']} Stripe balance transactions, {run['ledger_entries']} "
+        f"journal entries, {run['matched']} matched"
+    )
+    for name, found in run["differences_by_class"].items():
+        if found:
+            demo.say(f"{name:<32} {found:>14}")
+    clean = run["status"] == "completed" and run["unexplained"] == 0
+    every = run["matched"] == run["stripe_transactions"]
+    demo.check(clean and every, f"{run['status']}: {run['unexplained']} unexplained differences")
+    if run["unexplained"]:
+        demo.say(f"(see make reconcile, or GET /v1/reconciliation/runs/{run['id']})")
 
 
 STEPS: list[tuple[str, Callable[[Demo], None]]] = [
@@ -307,6 +330,7 @@ STEPS: list[tuple[str, Callable[[Demo], None]]] = [
     ("A saved card, reused", Demo.saved_card),
     ("The payment's history", Demo.history),
     ("The ledger's trial balance", Demo.trial_balance),
+    ("Today's reconciliation with Stripe", reconciliation),
 ]
 
 
@@ -331,28 +355,11 @@ def run(state: StackState) -> int:
 
 
 def main() -> int:
-    try:
-        settings = LocalSettings.from_env()
-    except ConfigError as error:
-        print(f"make demo: {error}", file=sys.stderr)
-        return 2
-    state = running(settings.state_dir)
-    launched: LaunchedStack | None = None
-    if state is None:
-        print("make demo: no local stack is running; starting one (as `make dev` would)...", flush=True)
-        try:
-            launched = launch(settings.state_dir, settings.log_dir / "demo-stack.log")
-        except LaunchError as error:
-            print(f"make demo: {error}", file=sys.stderr)
-            return 1
-        state = launched.state
-    print(f"Payments demo against {state.api_url}", flush=True)
-    try:
+    def walk(state: StackState) -> int:
+        print(f"Payments demo against {state.api_url}", flush=True)
         return run(state)
-    finally:
-        if launched is not None:
-            launched.stop()
-            print(f"\n(the stack it started is stopped; its log: {launched.output_path})")
+
+    return against_local_stack("demo", walk)
 
 
 if __name__ == "__main__":

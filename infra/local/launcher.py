@@ -12,13 +12,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.local.client import request
 from infra.local.environment import base_environment
 from infra.local.gateway import HEALTH_PATH
-from infra.local.settings import ROOT, SETTINGS_VARIABLES, STATE_FILE, StackState
+from infra.local.settings import ROOT, SETTINGS_VARIABLES, STATE_FILE, ConfigError, LocalSettings, StackState
 
 READY_TIMEOUT_S = 90.0
 
@@ -107,6 +108,32 @@ def launch(
     raise LaunchError(
         f"make dev was not ready within {READY_TIMEOUT_S:.0f} s:\n{output_path.read_text()[-3000:]}"
     )
+
+
+def against_local_stack(tool: str, work: Callable[[StackState], int]) -> int:
+    """Run `work` against the running local stack, or one started for it (as `make dev` would) and
+    stopped afterwards; `tool` names the command in its messages. Returns `work`'s exit code."""
+    try:
+        settings = LocalSettings.from_env()
+    except ConfigError as error:
+        print(f"make {tool}: {error}", file=sys.stderr)
+        return 2
+    state = running(settings.state_dir)
+    launched: LaunchedStack | None = None
+    if state is None:
+        print(f"make {tool}: no local stack is running; starting one (as `make dev` would)...", flush=True)
+        try:
+            launched = launch(settings.state_dir, settings.log_dir / f"{tool}-stack.log")
+        except LaunchError as error:
+            print(f"make {tool}: {error}", file=sys.stderr)
+            return 1
+        state = launched.state
+    try:
+        return work(state)
+    finally:
+        if launched is not None:
+            launched.stop()
+            print(f"\n(the stack it started is stopped; its log: {launched.output_path})")
 
 
 def leftover_processes(session_id: int) -> list[int]:

@@ -1,28 +1,23 @@
-"""The ledger's trial balance, read straight from the `ledger` table in moto (the demo's last step).
-
-The accounting subscriber owns the table's format; this is the one place that reads it. It accepts
-journal entries that carry their lines as a list (`lines` or `entries`) of {account, currency, amount}
-with a signed amount (or separate debit/credit), and single-line items with the same fields.
-Adapt `_lines` when the format settles.
-"""
+"""The ledger's trial balance, read from the `ledger` table in moto through the Ledger adapter (the one
+reader of the table's format), for checks that look at the local stack from outside its API. The demo
+reads it over the API (GET /v1/ledger/balances)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra import catalog
 from infra.local import resources
-
-Line = tuple[str, str, int]  # account, currency, signed amount in minor units (debit positive)
+from payments.domain.ledger import JournalEntry, balances
 
 
 @dataclass
 class TrialBalance:
     entries: int = 0
-    unreadable: int = 0  # items without journal lines (e.g. balance records): reported, not summed
     balances: dict[str, dict[str, int]] = field(default_factory=dict)  # currency -> account -> balance
 
     def totals(self) -> dict[str, int]:
@@ -33,52 +28,19 @@ class TrialBalance:
         return all(total == 0 for total in self.totals().values())
 
 
-def read_items(dynamodb: Any) -> list[dict[str, Any]]:
-    from boto3.dynamodb.types import TypeDeserializer
+def read_items(dynamodb: Any, currencies: Sequence[str] = ("usd",)) -> list[JournalEntry]:
+    """The entries booked yesterday and today (UTC: a run over midnight keeps its first entries)."""
+    from payments.adapters.dynamodb.ledger import DynamoLedger
 
-    deserializer = TypeDeserializer()
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": resources.LOCAL_NAMES[catalog.LEDGER.name]}
-    while True:
-        page = dynamodb.scan(**request)
-        items += [{k: deserializer.deserialize(v) for k, v in item.items()} for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    ledger = DynamoLedger(resources.LOCAL_NAMES[catalog.LEDGER.name], db=dynamodb)
+    today = datetime.now(UTC).date()
+    period = ((today - timedelta(days=1)).isoformat(), today.isoformat())
+    return [entry for currency in currencies for entry in ledger.entries(currency, *period)]
 
 
-def trial_balance(items: list[dict[str, Any]]) -> TrialBalance:
-    report = TrialBalance()
-    balances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for item in items:
-        lines = list(_lines(item))
-        if not lines:
-            report.unreadable += 1
-            continue
-        report.entries += 1
-        for account, currency, amount in lines:
-            balances[currency][account] += amount
-    report.balances = {currency: dict(accounts) for currency, accounts in balances.items()}
-    return report
-
-
-def _lines(item: dict[str, Any]) -> Iterator[Line]:
-    nested = item.get("lines") or item.get("entries")
-    for raw in nested if isinstance(nested, list) else [item]:
-        line = _line(raw, item)
-        if line is not None:
-            yield line
-
-
-def _line(raw: dict[str, Any], entry: dict[str, Any]) -> Line | None:
-    account = raw.get("account")
-    currency = raw.get("currency") or entry.get("currency")
-    if account is None or currency is None:
-        return None
-    if "amount" in raw:
-        amount = int(raw["amount"])
-    elif "debit" in raw or "credit" in raw:
-        amount = int(raw.get("debit") or 0) - int(raw.get("credit") or 0)
-    else:
-        return None
-    return str(account), str(currency).lower(), amount
+def trial_balance(entries: Iterable[JournalEntry]) -> TrialBalance:
+    found = list(entries)
+    report: dict[str, dict[str, int]] = defaultdict(dict)
+    for (currency, account), amount in balances(found).items():
+        report[currency][str(account)] = amount
+    return TrialBalance(entries=len(found), balances=dict(report))

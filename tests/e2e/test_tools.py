@@ -68,3 +68,5 @@ def test_make_demo_walks_every_flow(frontend: Frontend) -> None:
     assert "FAILED" not in summary
     if code_exists("accounting"):
         assert "trial balance 0.00 USD" in result.stdout
+    if code_exists("start_reconciliation_run"):
+        assert "completed: 0 unexplained differences" in result.stdout

@@ -13,11 +13,13 @@ from tests.infra.stacks import Stage, ref
 
 SUBSCRIBERS = pytest.mark.parametrize("spec", catalog.subscribers(), ids=lambda f: f.name)
 ASYNC = [f for f in catalog.FUNCTIONS if f.subscription or f.schedule_minutes]
-SCHEDULED = [f for f in catalog.FUNCTIONS if f.schedule_minutes and not f.subscription]
+SCHEDULED = [f for f in catalog.FUNCTIONS if f.schedule_minutes]
+# (function, rule suffix): every trigger of every asynchronous function.
+TRIGGERS = [(f, "Rule") for f in catalog.FUNCTIONS if f.subscription] + [(f, "Schedule") for f in SCHEDULED]
 
 
-def rule(stage: Stage, spec: catalog.Function) -> dict[str, Any]:
-    suffix = "Rule" if spec.subscription else "Schedule"
+def rule(stage: Stage, spec: catalog.Function, suffix: str | None = None) -> dict[str, Any]:
+    suffix = suffix or ("Rule" if spec.subscription else "Schedule")
     props: dict[str, Any] = stage.at(f"Events/{construct_id(spec.name)}{suffix}/Resource")[1]["Properties"]
     return props
 
@@ -44,7 +46,7 @@ def test_subscriber_rule_has_the_catalog_pattern(stage: Stage, spec: catalog.Fun
 
 def test_every_rule_has_a_dead_letter_queue_and_a_retry_policy(stage: Stage) -> None:
     rules = stage.of_type("AWS::Events::Rule")
-    assert len(rules) == len(ASYNC)
+    assert len(rules) == len(TRIGGERS)
     for logical_id, resource in rules.items():
         for target in resource["Properties"]["Targets"]:
             assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, logical_id
@@ -53,11 +55,11 @@ def test_every_rule_has_a_dead_letter_queue_and_a_retry_policy(stage: Stage) -> 
             assert dlq["Type"] == "AWS::SQS::Queue", logical_id
 
 
-@pytest.mark.parametrize("spec", ASYNC, ids=lambda f: f.name)
+@pytest.mark.parametrize(("spec", "suffix"), TRIGGERS, ids=lambda t: getattr(t, "name", t))
 def test_rule_targets_the_function_and_failures_land_in_its_queue(
-    stage: Stage, spec: catalog.Function
+    stage: Stage, spec: catalog.Function, suffix: str
 ) -> None:
-    (target,) = rule(stage, spec)["Targets"]
+    (target,) = rule(stage, spec, suffix)["Targets"]
     function_id = stage.logical_id(f"Functions/{construct_id(spec.name)}/Function/Resource")
     assert ref(target["Arn"]) == f"{function_id}.Arn"
     dlq = stage.logical_id(f"Events/{construct_id(spec.name)}DeadLetters/Resource")
@@ -92,7 +94,10 @@ def test_dead_letter_queues_are_encrypted_and_refuse_plain_http(stage: Stage) ->
 @pytest.mark.parametrize("spec", SCHEDULED, ids=lambda f: f.name)
 def test_scheduled_function_runs_on_its_schedule(stage: Stage, spec: catalog.Function) -> None:
     minutes = spec.schedule_minutes
-    unit = "minute" if minutes == 1 else "minutes"
-    props = rule(stage, spec)
-    assert props["ScheduleExpression"] == f"rate({minutes} {unit})"
+    assert minutes is not None
+    # CDK writes the rate in its largest whole unit (1440 minutes: "rate(1 day)").
+    size, unit = next((s, u) for s, u in ((1440, "day"), (60, "hour"), (1, "minute")) if minutes % s == 0)
+    count = minutes // size
+    props = rule(stage, spec, "Schedule")
+    assert props["ScheduleExpression"] == f"rate({count} {unit}{'' if count == 1 else 's'})"
     assert "EventBusName" not in props  # schedules live on the default bus, not on the payments bus

@@ -14,7 +14,7 @@ ADMIN_ONLY = [fn for fn in catalog.api_functions() if fn.route and fn.route.admi
 
 def admin_path(fn: catalog.Function, payment_id: str) -> str:
     assert fn.route is not None
-    return fn.route.path.format(payment_id=payment_id)
+    return fn.route.path.format(payment_id=payment_id, run_id="rec_2026-12-01_2026-12-01")
 
 
 def manual_payment() -> str:
@@ -30,8 +30,17 @@ def manual_payment() -> str:
     return str(created.body["id"])
 
 
-def test_the_catalog_flags_capture_and_refund_only():
-    assert {fn.name for fn in ADMIN_ONLY} == {"capture_payment", "refund_payment"}
+def test_the_catalog_flags_the_back_office_routes():
+    assert {fn.name for fn in ADMIN_ONLY} == {
+        "capture_payment",
+        "refund_payment",
+        "ledger_balances",
+        "ledger_entries",
+        "start_reconciliation_run",
+        "list_reconciliation_runs",
+        "get_reconciliation_run",
+        "get_reconciliation_differences",
+    }
 
 
 @pytest.mark.parametrize("fn", ADMIN_ONLY, ids=lambda fn: fn.name)

@@ -18,6 +18,10 @@ DEFAULT_PORT = 12111
 EXIT_USAGE = 2
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true")
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local.stripe_emulator", description="In-memory Stripe API emulator."
@@ -47,9 +51,23 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--async-balance-transactions",
         action="store_true",
-        default=os.environ.get("STRIPE_EMULATOR_ASYNC_BALANCE_TRANSACTIONS", "").lower() in ("1", "true"),
+        default=_env_flag("STRIPE_EMULATOR_ASYNC_BALANCE_TRANSACTIONS"),
         help="every capture leaves balance_transaction null until settled through the control API "
         "(default $STRIPE_EMULATOR_ASYNC_BALANCE_TRANSACTIONS=1)",
+    )
+    parser.add_argument(
+        "--pending-balance",
+        action="store_true",
+        default=_env_flag("STRIPE_EMULATOR_PENDING_BALANCE"),
+        help="charges' balance transactions stay pending (not paid out) until made available through "
+        "the control API (default $STRIPE_EMULATOR_PENDING_BALANCE=1)",
+    )
+    parser.add_argument(
+        "--hold-payouts",
+        action="store_true",
+        default=_env_flag("STRIPE_EMULATOR_HOLD_PAYOUTS"),
+        help="automatic payouts stay pending until paid through the control API "
+        "(default $STRIPE_EMULATOR_HOLD_PAYOUTS=1)",
     )
     parser.add_argument(
         "--search-lag",
@@ -83,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhook_chaos=args.webhook_chaos,
             async_balance_transactions=args.async_balance_transactions,
             search_lag=args.search_lag,
+            pending_balance=args.pending_balance,
+            hold_payouts=args.hold_payouts,
         ).start()
     except ValueError as error:
         print(f"stripe-emulator: {error}", file=sys.stderr)

@@ -79,6 +79,13 @@ class ControlApi:
             ("POST", re.compile(r"search/index"), self._index_search),
             ("POST", re.compile(r"idempotency/forget"), self._forget_idempotency),
             ("POST", re.compile(r"balance_transactions/settle"), self._settle),
+            ("POST", re.compile(r"balance_transactions/make_available"), self._make_available),
+            ("POST", re.compile(r"balance_transactions/([^/]+)/fee"), self._change_fee),
+            ("POST", re.compile(r"payouts/run"), self._run_payouts),
+            ("POST", re.compile(r"payouts/([^/]+)/pay"), self._pay_payout),
+            ("POST", re.compile(r"payouts/([^/]+)/fail"), self._fail_payout),
+            ("POST", re.compile(r"direct_charge"), self._direct_charge),
+            ("POST", re.compile(r"refunds"), self._dashboard_refund),
         ]
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -207,12 +214,12 @@ class ControlApi:
         return json_response(200, self._controls.settings())
 
     def _update_settings(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
-        unknown = set(body) - {"async_balance_transactions", "search_lag"}
+        flags = ("async_balance_transactions", "pending_balance", "hold_payouts")
+        unknown = set(body) - {*flags, "search_lag"}
         if unknown:
             raise invalid_request(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
         settings = self._controls.update_settings(
-            async_balance_transactions=_flag(body, "async_balance_transactions"),
-            search_lag=_number(body, "search_lag"),
+            search_lag=_number(body, "search_lag"), **{name: _flag(body, name) for name in flags}
         )
         return json_response(200, settings)
 
@@ -229,6 +236,54 @@ class ControlApi:
         target = _optional_text(body, "charge") or _optional_text(body, "payment_intent")
         settled = self._controls.settle_balance_transactions(target)
         return json_response(200, {"settled": settled})
+
+    def _make_available(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """Every pending balance transaction, or `{"id": "txn_..."}`."""
+        moved = self._controls.make_balance_available(_optional_text(body, "id"))
+        return json_response(200, {"available": moved})
+
+    def _change_fee(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.change_fee(ids[0], _integer(body, "fee")))
+
+    def _run_payouts(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, {"payouts": self._controls.run_payouts(_optional_text(body, "currency"))})
+
+    def _pay_payout(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.pay_payout(ids[0]))
+
+    def _fail_payout(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        code = _text(body, "failure_code", default="account_closed")
+        return json_response(200, self._controls.fail_payout(ids[0], code))
+
+    def _direct_charge(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """`{"amount": 2000, "currency": "usd", "metadata": {...}}`: a payment made at Stripe itself."""
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise invalid_request("`metadata` must be an object.", param="metadata")
+        intent = self._controls.direct_charge(
+            _integer(body, "amount"), _text(body, "currency", default="usd"), metadata
+        )
+        return json_response(200, intent)
+
+    def _dashboard_refund(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """`{"payment_intent"|"charge": id, "amount"?, "reason"?, "suppress_webhooks"?}`."""
+        target = _optional_text(body, "payment_intent") or _optional_text(body, "charge")
+        if target is None:
+            raise invalid_request("Pass `payment_intent` or `charge`.", param="payment_intent")
+        refund = self._controls.dashboard_refund(
+            target,
+            None if body.get("amount") is None else _integer(body, "amount"),
+            reason=_optional_text(body, "reason"),
+            suppress_webhooks=bool(_flag(body, "suppress_webhooks")),
+        )
+        return json_response(200, refund)
+
+
+def _integer(body: Obj, name: str) -> int:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_request(f"`{name}` must be an integer.", param=name)
+    return value
 
 
 def _json_body(request: HttpRequest) -> Obj:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from types import TracebackType
 
@@ -13,7 +14,9 @@ from .errors import invalid_request
 from .faults import FaultInjector
 from .idempotency import IdempotencyCache
 from .model import SYSTEM, Obj, public
-from .resources import ROUTES, charges, disputes, payments, refunds
+from .money import check_currency
+from .params import Metadata
+from .resources import ROUTES, balance, charges, disputes, payment_intents, payments, payouts, refunds
 from .resources.events import type_matches
 from .routing import Router
 from .server import EmulatorHTTPServer
@@ -39,16 +42,25 @@ class StripeEmulator:
         webhook_chaos: WebhookChaos | int | None = None,
         async_balance_transactions: bool = False,
         search_lag: float = 0.0,
+        pending_balance: bool = False,
+        hold_payouts: bool = False,
     ) -> None:
         """`webhook_chaos`: a WebhookChaos (or just its seed) for every endpoint; see webhooks.py.
         `async_balance_transactions`: every capture leaves `balance_transaction` null until
         settled, not only `automatic_async` ones. `search_lag`: seconds before a change is searchable.
+        `pending_balance`: charges' balance transactions stay `pending` (not paid out) until
+        `make_balance_available()`. `hold_payouts`: automatic payouts wait for `pay_payout()`.
         """
         self._host, self._port = loopback_host(host), port
         chaos = WebhookChaos(seed=webhook_chaos) if isinstance(webhook_chaos, int) else webhook_chaos
-        self._initial = (chaos, async_balance_transactions, search_lag)  # what reset() returns to
+        settings = Settings(
+            async_balance_transactions=async_balance_transactions,
+            pending_balance=pending_balance,
+            hold_payouts=hold_payouts,
+        )
+        self._initial = (chaos, settings, search_lag)  # what reset() returns to
         self._dispatcher = WebhookDispatcher(webhook_retry_delays, self._webhook_delivered, chaos)
-        self._store = Store(self._dispatcher, Settings(async_balance_transactions=async_balance_transactions))
+        self._store = Store(self._dispatcher, dataclasses.replace(settings))
         self._store.search_index.set_lag(search_lag, [])
         self._faults = FaultInjector()
         self._idempotency = IdempotencyCache()
@@ -104,10 +116,10 @@ class StripeEmulator:
         chaos go back to the constructor's (chaos re-seeded), so a test changing them does not leak
         into the next one. Requests waiting in a `hold` fault are released.
         """
-        chaos, async_balance_transactions, search_lag = self._initial
+        chaos, settings, search_lag = self._initial
         with self._store.lock:
             self._store.reset()
-            self._store.settings.async_balance_transactions = async_balance_transactions
+            self._store.settings = dataclasses.replace(settings)
             self._store.search_index.set_lag(0, [])
             self._store.search_index.set_lag(search_lag, [])
             self._idempotency.clear()
@@ -163,18 +175,26 @@ class StripeEmulator:
 
     def settings(self) -> Obj:
         with self._store.lock:
-            return {
-                "async_balance_transactions": self._store.settings.async_balance_transactions,
-                "search_lag": self._store.search_index.lag,
-            }
+            return {**dataclasses.asdict(self._store.settings), "search_lag": self._store.search_index.lag}
 
     def update_settings(
-        self, *, async_balance_transactions: bool | None = None, search_lag: float | None = None
+        self,
+        *,
+        async_balance_transactions: bool | None = None,
+        search_lag: float | None = None,
+        pending_balance: bool | None = None,
+        hold_payouts: bool | None = None,
     ) -> Obj:
         """Change behaviour at run time; what is not given stays. Returns the settings."""
+        switches = {
+            "async_balance_transactions": async_balance_transactions,
+            "pending_balance": pending_balance,
+            "hold_payouts": hold_payouts,
+        }
         with self._store.transaction():
-            if async_balance_transactions is not None:
-                self._store.settings.async_balance_transactions = async_balance_transactions
+            for name, value in switches.items():
+                if value is not None:
+                    setattr(self._store.settings, name, value)
             if search_lag is not None:
                 objects = [obj for kind in SEARCHABLE for obj in self._store.all(kind)]
                 self._store.search_index.set_lag(search_lag, objects)
@@ -222,6 +242,14 @@ class StripeEmulator:
 
     def balance_transactions(self) -> list[Obj]:
         return self._all("balance_transaction")
+
+    def payouts(self) -> list[Obj]:
+        return self._all("payout")
+
+    def balance(self) -> Obj:
+        """What `GET /v1/balance` answers: available and pending amounts per currency."""
+        with self._store.lock:
+            return balance.balance(self._store)
 
     # -- actions Stripe, the bank or the cardholder take ----------------------------------------
 
@@ -275,6 +303,103 @@ class StripeEmulator:
             refund = self._store.get("refund", refund_id, param="refund")
             refunds.settle(self._store, refund, SYSTEM)
             return public(refund)
+
+    def make_balance_available(self, balance_transaction_id: str | None = None) -> list[Obj]:
+        """Pending balance transactions (all, or this one) become available, so the next payout
+        includes them; emits `balance.available` when anything changed. Returns those that moved."""
+        with self._store.transaction():
+            if balance_transaction_id is None:
+                lines = self._store.all("balance_transaction")
+            else:
+                line = self._store.get("balance_transaction", balance_transaction_id, param="id")
+                if line["status"] != "pending":
+                    raise invalid_request(
+                        f"Balance transaction {line['id']} is already available.", param="id"
+                    )
+                lines = [line]
+            return [public(line) for line in balance.make_available(self._store, lines, SYSTEM)]
+
+    # -- payouts ---------------------------------------------------------------------------------
+
+    def run_payouts(self, currency: str | None = None) -> list[Obj]:
+        """Stripe's payout schedule, now: an automatic payout of the whole available balance of
+        each currency (or just `currency`) where it is positive, paid at once unless `hold_payouts`.
+        Returns the payouts made (none when there is nothing to pay out)."""
+        with self._store.transaction():
+            return [public(payout) for payout in payouts.run(self._store, currency, SYSTEM)]
+
+    def pay_payout(self, payout_id: str) -> Obj:
+        """A pending or in_transit payout reaches the bank: `payout.updated` (in_transit),
+        `payout.paid`, and for an automatic one `payout.reconciliation_completed`."""
+        with self._store.transaction():
+            payout = self._store.get("payout", payout_id, param="payout")
+            payouts.pay(self._store, payout, SYSTEM)
+            return public(payout)
+
+    def fail_payout(self, payout_id: str, failure_code: str = "account_closed") -> Obj:
+        """The bank returns a payout (also a paid one): `payout.failed`, and a `payout_failure`
+        balance transaction puts the amount back into the available balance."""
+        if failure_code not in payouts.FAILURES:
+            raise invalid_request(
+                f"Invalid failure_code: must be one of {', '.join(payouts.FAILURES)}", param="failure_code"
+            )
+        with self._store.transaction():
+            payout = self._store.get("payout", payout_id, param="payout")
+            payouts.fail(self._store, payout, failure_code, SYSTEM)
+            return public(payout)
+
+    # -- what reconciliation has to catch --------------------------------------------------------
+
+    def direct_charge(
+        self, amount: int, currency: str = "usd", metadata: dict[str, str] | None = None
+    ) -> Obj:
+        """A payment made at Stripe, not through the service (dashboard, another integration): a
+        succeeded PaymentIntent whose charge has a balance transaction with a fee (unless asynchronous
+        captures are on) and whose metadata is only what is given. Returns the PaymentIntent."""
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise invalid_request("`amount` must be an integer.", param="amount")
+        metadata = Metadata().coerce(metadata or {}, "metadata")
+        with self._store.transaction():
+            intent = payment_intents.direct_payment(
+                self._store, amount, check_currency(currency), metadata, self.url
+            )
+            return public(intent)
+
+    def change_fee(self, balance_transaction_id: str, fee: int) -> Obj:
+        """Stripe's fee differs from what the service booked: the balance transaction's `fee`,
+        `fee_details` and `net` change, with no event. Refused once it is in a payout."""
+        if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
+            raise invalid_request("`fee` must be an integer of 0 or more.", param="fee")
+        with self._store.transaction():
+            line = self._store.get("balance_transaction", balance_transaction_id, param="id")
+            balance.change_fee(self._store, line, fee)
+            return public(line)
+
+    def dashboard_refund(
+        self,
+        charge_or_payment_intent_id: str,
+        amount: int | None = None,
+        *,
+        reason: str | None = None,
+        suppress_webhooks: bool = False,
+    ) -> Obj:
+        """A refund made in Stripe's dashboard, checked as `POST /v1/refunds` checks it. With
+        `suppress_webhooks` its events (`refund.created`, `charge.refunded`) are recorded in
+        `/v1/events` with `pending_webhooks: 0` but never delivered. Returns the refund."""
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
+            raise invalid_request("`amount` must be a positive integer.", param="amount")
+        if reason is not None and reason not in refunds.REASONS:
+            raise invalid_request(
+                f"Invalid reason: must be one of {', '.join(refunds.REASONS)}", param="reason"
+            )
+        with self._store.transaction():
+            by_intent = charge_or_payment_intent_id.startswith("pi_")
+            params: Obj = {"payment_intent" if by_intent else "charge": charge_or_payment_intent_id}
+            params.update({k: v for k, v in (("amount", amount), ("reason", reason)) if v is not None})
+            if not suppress_webhooks:
+                return public(refunds.dashboard_refund(self._store, params))
+            with self._store.muted():
+                return public(refunds.dashboard_refund(self._store, params))
 
     # -- internals -------------------------------------------------------------------------------
 

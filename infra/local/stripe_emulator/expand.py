@@ -33,6 +33,12 @@ EXPANDABLE: dict[str, dict[str, str]] = {
         "payment_method": "payment_method",
     },
     "payment_method": {"customer": "customer"},
+    "payout": {
+        "balance_transaction": "balance_transaction",
+        "failure_balance_transaction": "balance_transaction",
+        "original_payout": "payout",
+        "reversed_by": "payout",
+    },
     "refund": {
         "balance_transaction": "balance_transaction",
         "charge": "charge",

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 
 from .errors import invalid_request, resource_missing
 from .model import Obj
-from .params import CreatedFilter, Integer, Spec, String
+from .params import Integer, RangeFilter, Spec, String
 from .store import KINDS, Store
 
 LIST_FIELDS: dict[str, Spec] = {
-    "created": CreatedFilter(),
+    "created": RangeFilter(),
     "ending_before": String(),
     "limit": Integer(minimum=1, maximum=100),
     "starting_after": String(),
@@ -26,6 +26,11 @@ _BOUNDS: dict[str, Callable[[int, int], bool]] = {
 }
 
 
+def within(value: int, bounds: Obj) -> bool:
+    """Whether a timestamp satisfies a range filter (`{"gte": ..., "lt": ...}`)."""
+    return all(_BOUNDS[bound](value, limit) for bound, limit in bounds.items())
+
+
 def list_object(data: list[Obj], *, has_more: bool, url: str) -> Obj:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
 
@@ -34,11 +39,7 @@ def paginate(store: Store, kind: str, items: Iterable[Obj], params: Obj, url: st
     """One page of `items` (given oldest first, already filtered by the endpoint)."""
     limit = params.get("limit") or _DEFAULT_LIMIT
     created = params.get("created") or {}
-    newest_first = [
-        item
-        for item in reversed(list(items))
-        if all(_BOUNDS[bound](item["created"], value) for bound, value in created.items())
-    ]
+    newest_first = [item for item in reversed(list(items)) if within(item["created"], created)]
     after, before = params.get("starting_after"), params.get("ending_before")
     if after and before:
         raise invalid_request(

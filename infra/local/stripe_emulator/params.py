@@ -156,8 +156,9 @@ class Hash(Spec):
         return result
 
 
-class CreatedFilter(Spec):
-    """`created=<ts>` or `created[gte]=<ts>`... on list endpoints; normalised to a dict of bounds."""
+class RangeFilter(Spec):
+    """`created=<ts>` or `created[gte]=<ts>`... (any timestamp filter of a list endpoint, such as a
+    payout's `arrival_date`); normalised to a dict of bounds."""
 
     _BOUNDS = Hash({bound: Integer() for bound in ("gt", "gte", "lt", "lte")})
 

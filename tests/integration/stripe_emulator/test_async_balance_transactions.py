@@ -57,7 +57,12 @@ def test_the_setting_makes_every_capture_asynchronous(
     settled = emu.settle_balance_transactions()
     shown = raw_request(emu.url, "GET", "/_emulator/settings", api_key=None)
 
-    assert response.json() == {"async_balance_transactions": True, "search_lag": 0.0}
+    assert response.json() == {
+        "async_balance_transactions": True,
+        "hold_payouts": False,
+        "pending_balance": False,
+        "search_lag": 0.0,
+    }
     assert shown.json()["async_balance_transactions"] is True
     assert [charge.balance_transaction for charge in pending] == [None, None]
     assert [charge["id"] for charge in settled] == [charge.id for charge in pending]
@@ -103,8 +108,15 @@ def test_control_errors(emu: StripeEmulator, payload: dict[str, str], status: in
 
 
 def test_reset_restores_the_constructors_settings(emu: StripeEmulator) -> None:
-    emu.update_settings(async_balance_transactions=True, search_lag=5)
+    emu.update_settings(
+        async_balance_transactions=True, search_lag=5, pending_balance=True, hold_payouts=True
+    )
 
     emu.reset()
 
-    assert emu.settings() == {"async_balance_transactions": False, "search_lag": 0.0}
+    assert emu.settings() == {
+        "async_balance_transactions": False,
+        "hold_payouts": False,
+        "pending_balance": False,
+        "search_lag": 0.0,
+    }

@@ -124,5 +124,6 @@ def test_cli_help_lists_every_option() -> None:
     stdout, _ = process.communicate(timeout=10)
 
     assert process.returncode == 0
-    for option in ("--webhook-url", "--webhook-chaos", "--async-balance-transactions", "--search-lag"):
+    options = ("--webhook-url", "--webhook-chaos", "--async-balance-transactions", "--search-lag")
+    for option in (*options, "--pending-balance", "--hold-payouts"):
         assert option in stdout

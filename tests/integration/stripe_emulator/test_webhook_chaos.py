@@ -182,10 +182,16 @@ def test_bad_command_line_forms_are_errors(spec: str) -> None:
 
 
 def test_the_cli_starts_in_chaos_mode_from_the_environment_and_takes_the_settings(receiver: Receiver) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "STRIPE_EMULATOR_WEBHOOK_CHAOS": "seed=9,duplicates=1"}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "STRIPE_EMULATOR_WEBHOOK_CHAOS": "seed=9,duplicates=1",
+        "STRIPE_EMULATOR_HOLD_PAYOUTS": "1",
+    }
     env.pop("STRIPE_EMULATOR_PORT", None)
+    env.pop("STRIPE_EMULATOR_PENDING_BALANCE", None)
     argv = ["--port", "0", "--webhook-url", receiver.url, "--webhook-secret", SECRET]
-    argv += ["--async-balance-transactions", "--search-lag", "5"]
+    argv += ["--async-balance-transactions", "--search-lag", "5", "--pending-balance"]
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local.stripe_emulator", *argv],
         cwd=REPO_ROOT,
@@ -208,7 +214,12 @@ def test_the_cli_starts_in_chaos_mode_from_the_environment_and_takes_the_setting
             "max_delay_ms": 200,
             "reorder": True,
         }
-        assert json.loads(settings.body) == {"async_balance_transactions": True, "search_lag": 5.0}
+        assert json.loads(settings.body) == {
+            "async_balance_transactions": True,
+            "hold_payouts": True,
+            "pending_balance": True,
+            "search_lag": 5.0,
+        }
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:

@@ -11,6 +11,7 @@ from . import (
     events,
     payment_intents,
     payment_methods,
+    payouts,
     refunds,
 )
 
@@ -22,5 +23,6 @@ ROUTES: list[Route] = [
     *balance.ROUTES,
     *refunds.ROUTES,
     *disputes.ROUTES,
+    *payouts.ROUTES,
     *events.ROUTES,
 ]

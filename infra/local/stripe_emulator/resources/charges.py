@@ -121,6 +121,7 @@ def _transaction(store: Store, charge: Obj) -> str:
         reporting_category="charge",
         description=charge["description"],
         fee=card_fee(amount, charge["currency"]),
+        pending=store.settings.pending_balance,
     )
     return str(transaction["id"])
 

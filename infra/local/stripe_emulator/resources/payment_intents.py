@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..errors import invalid_request
 from ..ids import random_token
-from ..model import Obj, merge_metadata
+from ..model import SYSTEM, Obj, merge_metadata
 from ..money import check_charge_amount, check_currency
 from ..params import Boolean, Hash, Integer, ListOf, Metadata, Spec, String
 from ..routing import Call, Route, endpoint, list_endpoint
 from ..search import parse_query, search_result
+from ..store import Store
 from . import payments
 
 _CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -257,6 +258,20 @@ def _cancel(call: Call) -> Obj:
     intent = _retrieve(call)
     payments.cancel(call.store, intent, call.params.get("cancellation_reason"), call.origin)
     return intent
+
+
+def direct_payment(store: Store, amount: int, currency: str, metadata: dict[str, str], base_url: str) -> Obj:
+    """A card payment made at Stripe itself (dashboard, another integration), captured at once:
+    the same objects and events as through the API, with no request behind them."""
+    params: Obj = {
+        "amount": amount,
+        "capture_method": "automatic",
+        "confirm": True,
+        "currency": currency,
+        "metadata": metadata,
+        "payment_method": "pm_card_visa",
+    }
+    return _create(Call(store, params, {}, SYSTEM, base_url, _BASE))
 
 
 _BASE = "/v1/payment_intents"

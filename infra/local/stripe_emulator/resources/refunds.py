@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..cards import network_reference
 from ..errors import invalid_request
-from ..model import Obj, Origin, apply, merge_metadata
+from ..model import SYSTEM, Obj, Origin, apply, merge_metadata
 from ..money import check_granularity, format_amount
 from ..params import Integer, Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint
@@ -112,6 +112,12 @@ def _create(call: Call) -> Obj:
     store.emit("refund.created", refund, call.origin)
     store.emit("charge.refunded", charge, call.origin, previous)
     return refund
+
+
+def dashboard_refund(store: Store, params: Obj) -> Obj:
+    """A refund made at Stripe itself (the dashboard): the same checks, objects and events as
+    `POST /v1/refunds` with these (validated) parameters, with no request behind them."""
+    return _create(Call(store, params, {}, SYSTEM, "", "/v1/refunds"))
 
 
 def _ledger(store: Store, refund: Obj, amount: int, kind: str) -> Obj:

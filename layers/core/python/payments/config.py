@@ -20,6 +20,9 @@ class Settings(BaseModel):
     payment_methods_table: str | None = Field(None, alias="PAYMENT_METHODS_TABLE")
     ledger_table: str | None = Field(None, alias="LEDGER_TABLE")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
+    reconciliation_table: str | None = Field(None, alias="RECONCILIATION_TABLE")
+    # The currencies a reconciliation run reads from the ledger besides those Stripe's transactions name.
+    reconciliation_currencies: str = Field("usd", alias="RECONCILIATION_CURRENCIES")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
     stripe_api_key_secret: str | None = Field(None, alias="STRIPE_API_KEY_SECRET")
     stripe_webhook_secret_name: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET_NAME")
@@ -47,7 +50,7 @@ class Settings(BaseModel):
 
     def items_of(self, field: str) -> frozenset[str]:
         """A required comma-separated setting as a set (fails closed, like `require`)."""
-        return frozenset(item for item in self.require(field).split(",") if item)
+        return frozenset(item.strip() for item in self.require(field).split(",") if item.strip())
 
     def require(self, field: str) -> str:
         value = getattr(self, field)

@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from payments.adapters.dynamodb.ledger import DynamoLedger
     from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethodOwners, DynamoPaymentMethods
     from payments.adapters.dynamodb.payments import DynamoPaymentRepository
+    from payments.adapters.dynamodb.payouts import DynamoPayouts
+    from payments.adapters.dynamodb.reconciliation import DynamoReconciliationRuns
     from payments.adapters.dynamodb.refunds import DynamoRefunds
     from payments.adapters.eventbridge.publisher import EventBridgePublisher
+    from payments.adapters.stripe.balance import StripeBalanceReader
     from payments.adapters.stripe.gateway import StripeGateway
     from payments.adapters.stripe.webhooks import StripeEvents
     from payments.application.commit import Store
+    from payments.application.reconciliation import Reconciler
     from payments.application.webhook import WebhookReceiver
 
 # Stripe retries a webhook for 3 days; remembering its event ids a day longer covers its last retry.
@@ -165,10 +169,50 @@ def stripe_events() -> StripeEvents:
 
 
 @cache
+def payouts() -> DynamoPayouts:
+    from payments.adapters.dynamodb.payouts import DynamoPayouts
+
+    return DynamoPayouts(settings().require("ledger_table"))
+
+
+@cache
 def ledger() -> DynamoLedger:
     from payments.adapters.dynamodb.ledger import DynamoLedger
 
     return DynamoLedger(settings().require("ledger_table"))
+
+
+@cache
+def reconciliation_runs() -> DynamoReconciliationRuns:
+    from payments.adapters.dynamodb.reconciliation import DynamoReconciliationRuns
+
+    return DynamoReconciliationRuns(settings().require("reconciliation_table"))
+
+
+@cache
+def stripe_balance() -> StripeBalanceReader:
+    from payments.adapters.stripe.balance import StripeBalanceReader
+
+    return StripeBalanceReader(stripe_client)
+
+
+@cache
+def reconciler() -> Reconciler:
+    """Reconciliation runs: Stripe's balance transactions against the ledger, stored and announced."""
+    from payments.application.reconciliation import Reconciler
+
+    return Reconciler(
+        stripe=stripe_balance(),
+        ledger=ledger(),
+        runs=reconciliation_runs(),
+        publisher=publisher(),
+        currencies=reconciliation_currencies(),
+    )
+
+
+def reconciliation_currencies() -> frozenset[str]:
+    """The currencies a run reads from the ledger besides those Stripe's transactions name."""
+    return frozenset(code.lower() for code in settings().items_of("reconciliation_currencies"))
 
 
 def reset() -> None:
@@ -184,7 +228,11 @@ def reset() -> None:
         api_requests,
         webhook_receiver,
         stripe_events,
+        payouts,
         ledger,
+        reconciliation_runs,
+        stripe_balance,
+        reconciler,
         settings,
     ):
         cached.cache_clear()

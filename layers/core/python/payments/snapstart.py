@@ -67,7 +67,13 @@ def warm_up() -> None:
 
     config = settings()
     if any(
-        (config.payments_table, config.payment_methods_table, config.ledger_table, config.idempotency_table)
+        (
+            config.payments_table,
+            config.payment_methods_table,
+            config.ledger_table,
+            config.idempotency_table,
+            config.reconciliation_table,
+        )
     ):
         client("dynamodb")
     if config.event_bus_name:

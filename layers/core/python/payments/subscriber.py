@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import Field
 
 from payments.application.stripe_event import StripeEvent
-from payments.domain.events import PaymentEvent
+from payments.domain.events import PaymentEvent, PayoutEvent
 from payments.observability import count, logger, metrics
 from payments.snapstart import entry_point
 
@@ -29,10 +30,11 @@ class StripeBusEvent(EventBridgeModel):
 
 
 class PaymentBusEvent(EventBridgeModel):
-    """One of our payment domain events."""
+    """One of our domain events about a payment or a payout."""
 
     source: Literal["payments"]
-    detail: PaymentEvent
+    # A payout event first: its event types are its own, while PaymentEvent's name every type.
+    detail: Annotated[PayoutEvent | PaymentEvent, Field(union_mode="left_to_right")]
 
 
 BusEvent = TypeVar("BusEvent", bound=EventBridgeModel)

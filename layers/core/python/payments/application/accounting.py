@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from payments.application.ports import Ledger
-from payments.domain.events import PaymentEvent
+from payments.domain.events import PaymentEvent, PayoutEvent
 from payments.domain.ledger import Account, balances, journal_entry
 
 
@@ -22,7 +22,7 @@ class LedgerOutcome(StrEnum):
     NOTHING_TO_BOOK = "LedgerEventsWithoutMoney"
 
 
-def book(event: PaymentEvent, ledger: Ledger) -> LedgerOutcome:
+def book(event: PaymentEvent | PayoutEvent, ledger: Ledger) -> LedgerOutcome:
     entry = journal_entry(event)
     if entry is None:
         return LedgerOutcome.NOTHING_TO_BOOK

@@ -11,6 +11,13 @@ from payments.domain.events import DomainEvent
 from payments.domain.ledger import JournalEntry
 from payments.domain.payment import Change, IntentSnapshot, Payment
 from payments.domain.payment_method import SavedPaymentMethod, StripePaymentMethod
+from payments.domain.payout import Payout
+from payments.domain.reconciliation import (
+    BalanceTransaction,
+    Difference,
+    PayoutAtStripe,
+    ReconciliationRun,
+)
 from payments.domain.refund import Refund, StripeRefund
 
 
@@ -132,6 +139,16 @@ class RefundRepository(Protocol):
         """A change of the record only (the payment is unaffected); raises RefundChanged on a race."""
 
 
+class PayoutRepository(Protocol):
+    """PAYOUT# records: what Stripe told us of each payout."""
+
+    def get(self, payout_id: str) -> Payout | None: ...
+
+    def save(self, payout: Payout) -> None:
+        """Store `payout` if the stored version is still `payout.version - 1` (absent for version 1);
+        raises ConcurrentUpdate when it is not."""
+
+
 class RefundGateway(Protocol):
     def create_refund(self, payment: Payment, refund: Refund) -> StripeRefund: ...
 
@@ -216,4 +233,68 @@ class Ledger(Protocol):
         """Book the entry unless one with its id exists; False when it did (a repeat)."""
 
     def entries(self, currency: str, first_day: str, last_day: str) -> list[JournalEntry]:
-        """Entries in `currency` booked on these days (YYYY-MM-DD, UTC, inclusive)."""
+        """Entries in `currency` booked on these days (YYYY-MM-DD, UTC, inclusive), oldest first."""
+
+    def page(
+        self, currency: str, first_day: str, last_day: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[JournalEntry], dict[str, Any] | None]:
+        """Up to `limit` of those entries, oldest first, from `start` (None: the first); with the store's
+        key of the next page (None: there is none), which the HTTP layer signs. A page may come back
+        short, even empty, before the end: the store bounds what one page reads."""
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+class StripeBalance(Protocol):
+    """Stripe's balance transactions and payouts, read for reconciliation (never written)."""
+
+    def transactions(self, created_from: int, created_before: int) -> list[BalanceTransaction]:
+        """Every balance transaction created in [created_from, created_before) (Unix times), each with
+        what its source says about us; every page, or raise."""
+
+    def payout(self, payout_id: str) -> PayoutAtStripe | None:
+        """The payout; None when Stripe has none with this id."""
+
+    def payout_transactions(self, payout: PayoutAtStripe) -> list[BalanceTransaction]:
+        """The payout's own transactions and, for an automatic payout, what it paid out."""
+
+    def payment_id_of_intent(self, intent_id: str) -> str | None:
+        """Our payment id from a PaymentIntent's metadata (None: not one of ours)."""
+
+
+@dataclass(frozen=True)
+class RunPage:
+    items: list[ReconciliationRun]
+    next_key: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DifferencePage:
+    items: list[Difference]
+    next_key: dict[str, Any] | None
+
+
+class ReconciliationRuns(Protocol):
+    """Each run's summary and differences, stored under the run's id."""
+
+    def get(self, run_id: str) -> ReconciliationRun | None: ...
+
+    def start(self, run: ReconciliationRun, previous: ReconciliationRun | None, stale_before: str) -> bool:
+        """Store `run` (running) in place of `previous` (None: the first attempt); False when another
+        attempt took it first or one is still running since after `stale_before`."""
+
+    def complete(self, run: ReconciliationRun, differences: Sequence[Difference]) -> None:
+        """Store the differences, drop those an earlier attempt left beyond them, then the summary
+        (only if `run` is still the run's latest attempt)."""
+
+    def fail(self, run: ReconciliationRun) -> None:
+        """Store the failed summary (only if `run` is still the run's latest attempt)."""
+
+    def differences(self, run_id: str, limit: int, start: dict[str, Any] | None) -> DifferencePage: ...
+
+    def with_all_differences(self, run_id: str) -> tuple[ReconciliationRun | None, list[Difference]]:
+        """The run's summary and every stored difference, as of one read."""
+
+    def page(self, limit: int, start: dict[str, Any] | None) -> RunPage:
+        """Runs, the most recently started first."""

@@ -36,6 +36,11 @@ EventType = Literal[
     "DisputeClosed",
     "PaymentMethodSaved",
     "PaymentMethodDeleted",
+    "PayoutCreated",
+    "PayoutPaid",
+    "PayoutFailed",
+    "PayoutCanceled",
+    "ReconciliationCompleted",
 ]
 
 
@@ -126,7 +131,7 @@ class DomainEvent(_Model):
     occurred_at: str = Field(description="RFC 3339 UTC")
     payment_id: str | None = None
     order_id: str | None = None
-    customer_id: str
+    customer_id: str | None = None  # None: not a customer's (a payout, a reconciliation run)
     data: dict[str, Any]
 
     @classmethod
@@ -184,6 +189,34 @@ def payment_data(payment: Payment, **extra: Any) -> PaymentData:
 
 class PaymentMethodData(Card):
     payment_method_id: str = Field(description="Stripe's pm_... id")
+
+
+class PayoutData(_Model):
+    """A Stripe payout as it stands after the event: money from our Stripe balance to the bank."""
+
+    id: str = Field(description="Stripe's po_... id")
+    amount: int = Field(description="Minor units of `currency`")
+    currency: str
+    status: Literal["pending", "in_transit", "paid", "failed", "canceled"]
+    automatic: bool = Field(description="Made by Stripe's payout schedule (its transactions are listable)")
+    arrival_date: int | None = Field(None, description="Expected arrival at the bank (Unix time)")
+    failure_code: str | None = None
+    previous_status: str | None = Field(
+        None, description="The payout's status before this event (None: the first we heard of it)"
+    )
+
+
+class ReconciliationData(_Model):
+    """A finished reconciliation run: what was compared and how many differences of each class."""
+
+    run_id: str
+    period_from: str | None = Field(None, description="First day (YYYY-MM-DD, UTC) of a period run")
+    period_to: str | None = Field(None, description="Last day (inclusive) of a period run")
+    payout_id: str | None = Field(None, description="The payout of a payout run")
+    status: Literal["completed", "failed"]
+    matched: int = Field(description="Balance transactions matched to our books without a difference")
+    unexplained: int = Field(description="Differences not explained by timing: 0 on a clean run")
+    differences: dict[str, int] = Field(default_factory=dict, description="Count per class")
 
 
 class _Detail(_Model):
@@ -320,7 +353,56 @@ class PaymentMethodDeleted(PaymentMethodEvent):
     event_type: Literal["PaymentMethodDeleted"]
 
 
-DETAIL_MODELS: dict[str, type[_Detail]] = {
+class _ServiceDetail(_Model):
+    """Events about no customer or payment: payouts and reconciliation runs."""
+
+    event_id: str = Field(description="Stable across republishing: dedupe on it")
+    version: int = Field(description="The aggregate's version this event produced")
+    occurred_at: str = Field(description="RFC 3339 UTC")
+    payment_id: None = None
+    order_id: None = None
+    customer_id: None = None
+
+
+class PayoutEvent(_ServiceDetail):
+    """Any payout event."""
+
+    event_type: Literal["PayoutCreated", "PayoutPaid", "PayoutFailed", "PayoutCanceled"]
+    data: PayoutData
+
+
+class PayoutCreated(PayoutEvent):
+    """Stripe took a payout from our balance; it is on its way to the bank."""
+
+    event_type: Literal["PayoutCreated"]
+
+
+class PayoutPaid(PayoutEvent):
+    """The payout arrived at the bank."""
+
+    event_type: Literal["PayoutPaid"]
+
+
+class PayoutFailed(PayoutEvent):
+    """The payout failed (even after it was paid): the money is back in our Stripe balance."""
+
+    event_type: Literal["PayoutFailed"]
+
+
+class PayoutCanceled(PayoutEvent):
+    """The payout was canceled before it left: the money is back in our Stripe balance."""
+
+    event_type: Literal["PayoutCanceled"]
+
+
+class ReconciliationCompleted(_ServiceDetail):
+    """A reconciliation run finished (data.unexplained is 0 on a clean run)."""
+
+    event_type: Literal["ReconciliationCompleted"]
+    data: ReconciliationData
+
+
+DETAIL_MODELS: dict[str, type[_Detail] | type[_ServiceDetail]] = {
     model.__name__: model
     for model in (
         PaymentInitiated,
@@ -341,6 +423,11 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
         DisputeClosed,
         PaymentMethodSaved,
         PaymentMethodDeleted,
+        PayoutCreated,
+        PayoutPaid,
+        PayoutFailed,
+        PayoutCanceled,
+        ReconciliationCompleted,
     )
 }
 

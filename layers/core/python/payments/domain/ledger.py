@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from payments.domain.events import PaymentData, PaymentEvent, RefundData
+from payments.domain.events import PaymentData, PaymentEvent, PayoutData, PayoutEvent, RefundData
 
 
 class Account(StrEnum):
     # Assets (debit balances)
     STRIPE_BALANCE = "stripe_balance"  # our money held by Stripe, net of its fees
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit"  # paid out by Stripe, not at the bank yet
+    BANK = "bank"  # arrived at our bank: the sum of the payouts paid
     DISPUTED_FUNDS = "disputed_funds"  # taken by an open dispute; comes back if we win
     # Revenue (credit balance) and its contra account
     SALES = "sales"  # gross amounts captured from customers
@@ -38,10 +40,14 @@ class Line:
 class JournalEntry:
     entry_id: str  # the source event's id
     source: str  # the source event's type
-    payment_id: str
+    payment_id: str | None  # the payment it books (None: a payout's entry)
     currency: str
     occurred_at: str  # when the source event happened (RFC 3339 UTC): the booking date
     lines: tuple[Line, ...]
+    # The Stripe object whose balance transactions this entry mirrors (ch_, re_, dp_, po_...): what
+    # reconciliation matches a balance transaction's `source` against. None: no Stripe money moved.
+    stripe_object_id: str | None = None
+    payout_id: str | None = None  # the payout it books
 
     def __post_init__(self) -> None:
         if sum(line.amount for line in self.lines) != 0:
@@ -113,6 +119,15 @@ def _dispute(data: PaymentData) -> tuple[str, tuple[Line, ...]]:
     )
 
 
+def stripe_object_of(event_type: str, data: PaymentData) -> str | None:
+    """The Stripe object whose balance transaction the event's entry mirrors."""
+    if event_type in ("RefundIssued", "RefundFailed"):
+        return _refund_of(data).stripe_refund_id
+    if event_type in ("ChargebackReceived", "DisputeUpdated", "DisputeClosed"):
+        return data.dispute.id if data.dispute else None
+    return data.stripe_charge_id
+
+
 RULES: dict[str, Callable[[PaymentData], tuple[str, tuple[Line, ...]]]] = {
     "PaymentProcessed": _charge,
     "PaymentCaptured": _charge,
@@ -125,8 +140,51 @@ RULES: dict[str, Callable[[PaymentData], tuple[str, tuple[Line, ...]]]] = {
 }
 
 
-def journal_entry(event: PaymentEvent) -> JournalEntry | None:
+PAYOUT_EVENTS = frozenset({"PayoutCreated", "PayoutPaid", "PayoutFailed", "PayoutCanceled"})
+# Every event type the ledger books: what the accounting subscriber must be sent.
+BOOKED_EVENTS = frozenset(RULES) | PAYOUT_EVENTS
+
+# Where our books hold a payout's money in each status it can leave (None: nowhere yet).
+_PAYOUT_HELD_IN = {
+    None: Account.STRIPE_BALANCE,
+    "pending": Account.PAYOUTS_IN_TRANSIT,
+    "in_transit": Account.PAYOUTS_IN_TRANSIT,
+    "paid": Account.BANK,
+}
+
+
+def _payout(data: PayoutData) -> tuple[Line, ...]:
+    """A payout's move from where our books held its money to where it is now: on its way (created),
+    at the bank (paid), or back in our Stripe balance (failed or canceled, even after paid)."""
+    held_in = _PAYOUT_HELD_IN[data.previous_status]
+    if data.status in ("failed", "canceled"):
+        # A payout that fails as the first news never left our balance in our books.
+        to = Account.STRIPE_BALANCE
+    else:
+        to = Account.BANK if data.status == "paid" else Account.PAYOUTS_IN_TRANSIT
+    return _lines((to, data.amount), (held_in, -data.amount))
+
+
+def payout_entry(event: PayoutEvent) -> JournalEntry | None:
+    lines = _payout(event.data)
+    if not lines:
+        return None
+    return JournalEntry(
+        entry_id=event.event_id,
+        source=event.event_type,
+        payment_id=None,
+        currency=event.data.currency,
+        occurred_at=event.occurred_at,
+        lines=lines,
+        stripe_object_id=event.data.id,
+        payout_id=event.data.id,
+    )
+
+
+def journal_entry(event: PaymentEvent | PayoutEvent) -> JournalEntry | None:
     """The entry that books `event`; None when the event moves no money."""
+    if isinstance(event, PayoutEvent):
+        return payout_entry(event)
     rule = RULES.get(event.event_type)
     if rule is None:
         return None
@@ -140,6 +198,7 @@ def journal_entry(event: PaymentEvent) -> JournalEntry | None:
         currency=currency,
         occurred_at=event.occurred_at,
         lines=lines,
+        stripe_object_id=stripe_object_of(event.event_type, event.data),
     )
 
 
