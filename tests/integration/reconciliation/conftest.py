@@ -12,6 +12,7 @@ import pytest
 from infra import catalog
 from infra.local import resources
 from tests.support.api import ApiResponse, call
+from tests.support.ledger import trial_balance_stays_zero  # noqa: F401 (autouse: every scenario here)
 
 ADMIN = "admin-1"
 TABLE = resources.LOCAL_NAMES[catalog.RECONCILIATION.name]
@@ -68,19 +69,3 @@ def today() -> Callable[[], dict[str, str]]:
         return {"from": first.isoformat(), "to": datetime.now(UTC).date().isoformat()}
 
     return period
-
-
-@pytest.fixture(autouse=True)
-def trial_balance_stays_zero(aws: dict[str, Any]) -> Any:
-    """After every scenario here, the books balance, as finance reads them: GET /v1/ledger/balances of
-    each currency the journal holds answers a trial balance of 0."""
-    yield
-    table = resources.LOCAL_NAMES[catalog.LEDGER.name]
-    items = aws["dynamodb"].scan(TableName=table)["Items"]
-    currencies = {item["currency"]["S"] for item in items if "currency" in item and "lines" in item}
-    today = datetime.now(UTC).date()
-    period = f"from={today.replace(day=1).isoformat()}&to={today.isoformat()}"
-    for currency in sorted(currencies):
-        answer = admin("GET", "/ledger/balances", query=f"currency={currency}&{period}")
-        assert answer.status == 200, answer.body
-        assert answer.body["trial_balance"] == 0, (currency, answer.body)
