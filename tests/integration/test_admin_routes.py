@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from infra import catalog
+from infra.local.apigw import build_rest_event, cognito_claims
 from payments import services
-from tests.support.api import call
+from tests.support.api import call, invoke_event
 
 ADMIN_ONLY = [fn for fn in catalog.api_functions() if fn.route and fn.route.admin_only]
 
@@ -71,3 +72,19 @@ def test_a_function_not_told_its_admin_routes_refuses_every_request(aws, emulato
     # The invocation fails (API Gateway answers its 5xx problem); nothing runs unchecked.
     with pytest.raises(RuntimeError, match="ADMIN_ROUTES is not set"):
         call("GET", "/payments/pay_unknown")
+
+
+def test_an_event_without_its_resource_template_is_checked_by_its_path(aws, emulator):
+    payment_id = manual_payment()
+    event = build_rest_event(
+        "POST",
+        "/payments/{payment_id}/capture",
+        f"/payments/{payment_id}/capture",
+        headers={"Content-Type": "application/json", "Idempotency-Key": "no-template"},
+        claims=cognito_claims("cus_alice"),
+        path_parameters={"payment_id": payment_id},
+    )
+    del event["resource"]  # a direct invocation may leave it out; the resolver routes on the path
+    refused = invoke_event("capture_payment", event)
+    assert (refused.status, refused.body["code"]) == (403, "forbidden")
+    assert [pi["status"] for pi in emulator.payment_intents()] == ["requires_capture"]

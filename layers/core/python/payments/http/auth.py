@@ -17,6 +17,8 @@ A REST API's Cognito authorizer hands every claim on as a string, and the
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,11 +50,25 @@ def caller_from_event(event: dict[str, Any]) -> Caller:
 
 
 def authorize_route(event: dict[str, Any]) -> None:
-    """Refuse a non-admin on an admin-only route (the route is API Gateway's method and resource
-    template, which the client cannot choose)."""
-    route = f"{event.get('httpMethod')} {event.get('resource')}"
-    if route in settings().items_of("admin_routes") and not caller_from_event(event).is_admin:
-        raise Forbidden("this operation is for payments admins")
+    """Refuse a non-admin on an admin-only route. The route is API Gateway's resource template (which
+    the client cannot choose) or, should an event lack it, the path the resolver will route: either one
+    naming an admin-only route is enough."""
+    method, template, path = event.get("httpMethod"), event.get("resource"), str(event.get("path") or "")
+    for route in settings().items_of("admin_routes"):
+        route_method, _, route_template = route.partition(" ")
+        if method != route_method:
+            continue
+        if template == route_template or _template_pattern(route_template).search(path):
+            if not caller_from_event(event).is_admin:
+                raise Forbidden("this operation is for payments admins")
+            return
+
+
+@functools.cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """ "/payments/{payment_id}/capture" as a pattern for a path's end (after any stage or base path)."""
+    parts = (r"[^/]+" if part.startswith("{") else re.escape(part) for part in template.split("/"))
+    return re.compile("/".join(parts) + r"/?$")
 
 
 def group_names(claim: Any) -> frozenset[str]:
