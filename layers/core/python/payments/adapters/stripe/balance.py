@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from payments.adapters.stripe.client import StripeAdapter
 from payments.adapters.stripe.gateway import translate
 from payments.domain.errors import ProviderResponseIncomplete
 from payments.domain.reconciliation import BalanceTransaction, PayoutAtStripe
@@ -21,14 +22,7 @@ PAGE_SIZE = 100  # Stripe's largest page
 EXPAND = ["data.source"]
 
 
-class StripeBalanceReader:
-    def __init__(self, client_factory: Callable[[], Any]) -> None:
-        self._client_factory = client_factory
-
-    @property
-    def _stripe(self) -> Any:
-        return self._client_factory()
-
+class StripeBalanceReader(StripeAdapter):
     def transactions(self, created_from: int, created_before: int) -> list[BalanceTransaction]:
         return self._list({"created": {"gte": created_from, "lt": created_before}})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from payments.adapters.stripe.client import StripeAdapter
 from payments.domain.card import Card
 from payments.domain.errors import (
     CardDeclined,
@@ -60,14 +61,7 @@ def _intent_params(payment: Payment, *, confirm: bool) -> dict[str, Any]:
     return params
 
 
-class StripeGateway:
-    def __init__(self, client_factory: Callable[[], Any]) -> None:
-        self._client_factory = client_factory
-
-    @property
-    def _stripe(self) -> Any:
-        return self._client_factory()
-
+class StripeGateway(StripeAdapter):
     # ------------------------------------------------------------------ payment intents
 
     def snapshot_of(self, intent: dict[str, Any]) -> IntentSnapshot:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from payments.adapters.stripe.client import StripeAdapter
 from payments.domain.errors import BadRequest
 
 SCHEME = "v1"
@@ -58,11 +59,8 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
     return timestamp, signatures
 
 
-class StripeEvents:
+class StripeEvents(StripeAdapter):
     """A whole event as Stripe keeps it, for subscribers given a slimmed copy by the webhook."""
-
-    def __init__(self, client_factory: Callable[[], Any]) -> None:
-        self._client_factory = client_factory
 
     def retrieve_event(self, event_id: str) -> dict[str, Any]:
         import stripe
@@ -70,7 +68,7 @@ class StripeEvents:
         from payments.adapters.stripe.gateway import translate
 
         try:
-            event = self._client_factory().v1.events.retrieve(event_id)
+            event = self._stripe.v1.events.retrieve(event_id)
         except stripe.StripeError as error:
             raise translate(error) from error
         return dict(event.to_dict())
