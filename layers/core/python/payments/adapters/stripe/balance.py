@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from payments.adapters.stripe.client import StripeAdapter
 from payments.adapters.stripe.gateway import translate
-from payments.domain.errors import ProviderResponseIncomplete
+from payments.adapters.stripe.objects import get, id_of, metadata_of, money
 from payments.domain.reconciliation import BalanceTransaction, PayoutAtStripe
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class StripeBalanceReader(StripeAdapter):
 
     def payment_id_of_intent(self, intent_id: str) -> str | None:
         intent = self._call(lambda: self._stripe.v1.payment_intents.retrieve(intent_id))
-        return _metadata(intent).get("payment_id")
+        return metadata_of(intent).get("payment_id")
 
     def _list(self, params: dict[str, Any]) -> list[BalanceTransaction]:
         import stripe
@@ -78,69 +78,38 @@ def _every(page: Any) -> Iterable[Any]:
 
 def transaction_of(line: Any) -> BalanceTransaction:
     """A balance transaction (SDK object or dict) in our terms; its money fields must be there."""
-    source = _get(line, "source")
-    source_id = source if isinstance(source, str) or source is None else _get(source, "id")
+    source = get(line, "source")
+    source_id = id_of(source)
     expanded = source if not isinstance(source, str) else None
-    metadata = _metadata(expanded)
-    source_type = _get(expanded, "object")
-    intent = _get(expanded, "payment_intent")
+    metadata = metadata_of(expanded)
+    source_type = get(expanded, "object")
+    intent = get(expanded, "payment_intent")
     return BalanceTransaction(
-        id=str(_get(line, "id")),
-        type=str(_get(line, "type")),
-        currency=str(_get(line, "currency")).lower(),
-        amount=_money(line, "amount"),
-        fee=_money(line, "fee"),
-        net=_money(line, "net"),
-        created=int(_get(line, "created") or 0),
-        status=str(_get(line, "status") or "available"),
+        id=str(get(line, "id")),
+        type=str(get(line, "type")),
+        currency=str(get(line, "currency")).lower(),
+        amount=money(line, "amount"),
+        fee=money(line, "fee"),
+        net=money(line, "net"),
+        created=int(get(line, "created") or 0),
+        status=str(get(line, "status") or "available"),
         source_id=source_id,
         source_type=str(source_type) if source_type else None,
         payment_id=metadata.get("payment_id"),
         refund_id=metadata.get("refund_id") if source_type == "refund" else None,
-        payment_intent_id=intent if isinstance(intent, str) or intent is None else _get(intent, "id"),
+        payment_intent_id=id_of(intent),
     )
 
 
 def payout_of(payout: Any) -> PayoutAtStripe:
-    line = _get(payout, "balance_transaction")
+    line = get(payout, "balance_transaction")
     return PayoutAtStripe(
-        id=str(_get(payout, "id")),
-        amount=_money(payout, "amount"),
-        currency=str(_get(payout, "currency")).lower(),
-        status=str(_get(payout, "status")),
-        automatic=bool(_get(payout, "automatic")),
-        created=int(_get(payout, "created") or 0),
-        reconciliation_status=_get(payout, "reconciliation_status"),
-        balance_transaction_id=line if isinstance(line, str) or line is None else _get(line, "id"),
+        id=str(get(payout, "id")),
+        amount=money(payout, "amount"),
+        currency=str(get(payout, "currency")).lower(),
+        status=str(get(payout, "status")),
+        automatic=bool(get(payout, "automatic")),
+        created=int(get(payout, "created") or 0),
+        reconciliation_status=get(payout, "reconciliation_status"),
+        balance_transaction_id=id_of(line),
     )
-
-
-def _money(obj: Any, name: str) -> int:
-    """A money field Stripe always sends: missing, it is an error, never a zero."""
-    amount = _get(obj, name)
-    if amount is None or isinstance(amount, bool):
-        from payments.observability import count
-
-        count("StripeMoneyFieldMissing")
-        raise ProviderResponseIncomplete(
-            f"the payment provider's {_get(obj, 'object') or 'answer'} lacks {name}",
-            provider_object=_get(obj, "id"),
-        )
-    return int(amount)
-
-
-def _metadata(obj: Any) -> dict[str, str]:
-    metadata = _get(obj, "metadata")
-    if metadata is None:
-        return {}
-    if hasattr(metadata, "to_dict"):
-        metadata = metadata.to_dict()
-    return {str(k): str(v) for k, v in dict(metadata).items()}
-
-
-def _get(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)

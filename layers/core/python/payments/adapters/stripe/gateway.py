@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from payments.adapters.stripe.client import StripeAdapter
+from payments.adapters.stripe.objects import get, id_of, metadata_of, money
 from payments.domain.card import Card
 from payments.domain.errors import (
     CardDeclined,
@@ -15,7 +16,6 @@ from payments.domain.errors import (
     PaymentsError,
     ProviderError,
     ProviderRejected,
-    ProviderResponseIncomplete,
     ProviderUnavailable,
     RateLimited,
     RequestInProgress,
@@ -103,7 +103,7 @@ class StripeGateway(StripeAdapter):
                 params={"query": query, "limit": 100, "expand": ["data.latest_charge.balance_transaction"]}
             )
         )
-        intents = [intent_snapshot(intent) for intent in _get(found, "data") or []]
+        intents = [intent_snapshot(intent) for intent in get(found, "data") or []]
         return sorted(intents, key=lambda intent: intent.created)
 
     def retrieve_intent(self, intent_id: str) -> IntentSnapshot:
@@ -207,13 +207,13 @@ class StripeGateway(StripeAdapter):
             lambda: self._stripe.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
         )
         for found in page.auto_paging_iter():
-            if _metadata(found).get("refund_id") == refund.id:
+            if metadata_of(found).get("refund_id") == refund.id:
                 return refund_snapshot(found)
         return None
 
     def payment_id_of_intent(self, intent_id: str) -> str | None:
         intent = self._call(lambda: self._stripe.v1.payment_intents.retrieve(intent_id))
-        return _metadata(intent).get("payment_id")
+        return metadata_of(intent).get("payment_id")
 
     # ------------------------------------------------------------------ customers, payment methods
 
@@ -224,7 +224,7 @@ class StripeGateway(StripeAdapter):
                 options={"idempotency_key": f"customer:{customer_id}:create"},
             )
         )
-        return str(_get(customer, "id"))
+        return str(get(customer, "id"))
 
     def retrieve_payment_method(self, payment_method_id: str) -> StripePaymentMethod:
         return payment_method_snapshot(
@@ -294,41 +294,27 @@ def _once_key_is_free(call: Callable[[], T]) -> T:
     return call()  # the last try: a 409 again is the caller's to translate
 
 
-def _metadata(obj: Any) -> dict[str, str]:
-    metadata = _get(obj, "metadata")
-    if metadata is None:
-        return {}
-    if hasattr(metadata, "to_dict"):
-        metadata = metadata.to_dict()
-    return {str(k): str(v) for k, v in dict(metadata).items()}
-
-
-def _id_of(reference: Any) -> str | None:
-    """An id from a reference Stripe may have expanded into the object."""
-    return reference if isinstance(reference, str) or reference is None else _get(reference, "id")
-
-
 def refund_snapshot(refund: Any) -> StripeRefund:
     """Stripe Refund (SDK object or webhook dict) -> our snapshot."""
     return StripeRefund(
-        id=str(_get(refund, "id")),
-        status=str(_get(refund, "status")),
-        amount=_money(refund, "amount", required=True),
-        currency=str(_get(refund, "currency")),
-        payment_intent_id=_id_of(_get(refund, "payment_intent")),
-        reason=_get(refund, "reason"),
-        failure_reason=_get(refund, "failure_reason"),
-        metadata=_metadata(refund),
+        id=str(get(refund, "id")),
+        status=str(get(refund, "status")),
+        amount=money(refund, "amount", required=True),
+        currency=str(get(refund, "currency")),
+        payment_intent_id=id_of(get(refund, "payment_intent")),
+        reason=get(refund, "reason"),
+        failure_reason=get(refund, "failure_reason"),
+        metadata=metadata_of(refund),
     )
 
 
 def payment_method_snapshot(method: Any) -> StripePaymentMethod:
-    card = _get(method, "card")
+    card = get(method, "card")
     return StripePaymentMethod(
-        id=str(_get(method, "id")),
-        type=str(_get(method, "type")),
-        customer=_id_of(_get(method, "customer")),
-        card=None if card is None else Card(**{name: _get(card, name) for name in Card.model_fields}),
+        id=str(get(method, "id")),
+        type=str(get(method, "type")),
+        customer=id_of(get(method, "customer")),
+        card=None if card is None else Card(**{name: get(card, name) for name in Card.model_fields}),
     )
 
 
@@ -338,62 +324,37 @@ def _require_intent(payment: Payment) -> str:
     return payment.stripe_payment_intent_id
 
 
-def _get(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
 def intent_snapshot(intent: Any, failure: Failure | None = None) -> IntentSnapshot:
     """Stripe PaymentIntent (SDK object or webhook dict) -> our snapshot."""
-    charge = _get(intent, "latest_charge")
-    charge_id = charge if isinstance(charge, str) else _get(charge, "id")
-    balance = _get(charge, "balance_transaction") if not isinstance(charge, str) else None
-    fee = _get(balance, "fee") if not isinstance(balance, str) else None
-    last_error = _get(intent, "last_payment_error")
+    charge = get(intent, "latest_charge")
+    charge_id = charge if isinstance(charge, str) else get(charge, "id")
+    balance = get(charge, "balance_transaction") if not isinstance(charge, str) else None
+    fee = get(balance, "fee") if not isinstance(balance, str) else None
+    last_error = get(intent, "last_payment_error")
     # A failed attempt keeps its error on the intent, also once we canceled it (see close_failed_attempt).
-    if failure is None and last_error is not None and _get(intent, "status") in FAILED_ATTEMPT_STATUSES:
+    if failure is None and last_error is not None and get(intent, "status") in FAILED_ATTEMPT_STATUSES:
         failure = Failure(
-            code=_get(last_error, "code") or "payment_failed",
-            message=_get(last_error, "message") or "The payment failed",
-            decline_code=_get(last_error, "decline_code"),
+            code=get(last_error, "code") or "payment_failed",
+            message=get(last_error, "message") or "The payment failed",
+            decline_code=get(last_error, "decline_code"),
         )
-    next_action = _get(intent, "next_action")
-    status = _get(intent, "status")
+    next_action = get(intent, "next_action")
+    status = get(intent, "status")
     return IntentSnapshot(
-        id=_get(intent, "id"),
+        id=get(intent, "id"),
         status=status,
-        amount_received=_money(intent, "amount_received", required=status == "succeeded"),
-        amount_capturable=_money(intent, "amount_capturable", required=status == "requires_capture"),
+        amount_received=money(intent, "amount_received", required=status == "succeeded"),
+        amount_capturable=money(intent, "amount_capturable", required=status == "requires_capture"),
         next_action=_plain(next_action) if next_action else None,
-        client_secret=_get(intent, "client_secret"),
+        client_secret=get(intent, "client_secret"),
         failure=failure,
         charge_id=charge_id,
         fee=int(fee) if fee is not None else None,
-        created=int(_get(intent, "created") or 0),
+        created=int(get(intent, "created") or 0),
     )
 
 
 FAILED_ATTEMPT_STATUSES = ("requires_payment_method", "canceled")
-
-
-def _money(obj: Any, name: str, *, required: bool) -> int:
-    """A money field of Stripe's answer. One it must carry and does not is an error, never a zero:
-    a payment must not succeed with nothing captured, nor the ledger book nothing in silence."""
-    amount = _get(obj, name)
-    if amount is None:
-        if required:
-            from payments.observability import count
-
-            count("StripeMoneyFieldMissing")
-            raise ProviderResponseIncomplete(
-                f"the payment provider's {_get(obj, 'object') or 'answer'} lacks {name}",
-                provider_object=_get(obj, "id"),
-            )
-        return 0
-    return int(amount)
 
 
 def _plain(obj: Any) -> Any:
