@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from payments.domain.errors import Conflict
 from payments.domain.events import DomainEvent, EventType, StrayIntentData
+from payments.domain.risk import PaymentRisk
 
 CaptureMethod = Literal["automatic", "manual"]
 
@@ -163,6 +164,8 @@ class Payment:
     return_url: str | None = None
     # Intents that name this payment but are not its own and held money (see application/payment_intents).
     stray_intents: tuple[str, ...] = ()
+    # Our pre-authorization decision, Radar's outcome, reviews and fraud warnings (domain/risk.py).
+    risk: PaymentRisk | None = None
 
     # ------------------------------------------------------------------ behaviour
 

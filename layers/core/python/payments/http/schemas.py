@@ -201,7 +201,7 @@ def payment_resource(payment: Payment, refunds: Sequence[Refund] = ()) -> dict[s
         "failure": None
         if failure is None
         else {"code": failure.code, "decline_code": failure.decline_code, "message": failure.message},
-        "risk": None,
+        "risk": None if payment.risk is None else payment.risk.to_dict(),
         "description": payment.description,
         "metadata": payment.metadata,
         "refunds": [refund_resource(r) for r in sorted(refunds, key=lambda r: r.created_at)],

@@ -21,6 +21,7 @@ from payments.domain.errors import ConcurrentUpdate, Conflict, StoreUnavailable
 from payments.domain.events import DomainEvent
 from payments.domain.payment import PAID, RELEASING_EVENTS, Change, Dispute, Failure, Payment, PaymentStatus
 from payments.domain.refund import Refund
+from payments.domain.risk import PaymentRisk
 
 STATE = "STATE"
 OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
@@ -76,6 +77,8 @@ def payment_from_item(item: dict[str, Any]) -> Payment:
         values["failure"] = Failure(**values["failure"])
     if values.get("dispute"):
         values["dispute"] = Dispute(**values["dispute"])
+    if values.get("risk"):
+        values["risk"] = PaymentRisk.from_dict(values["risk"])
     values["stray_intents"] = tuple(values.get("stray_intents") or ())
     return Payment(**values)
 
