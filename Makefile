@@ -26,7 +26,15 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv from the lock file (only when missing or stale)
+# checkov, the infrastructure scanner tests/infra runs, in an environment of its own: its pins (boto3,
+# packaging) cannot share .venv's (tools/checkov/pyproject.toml).
+CHECKOV_ENV := $(TOOLS)/checkov
+
+$(CHECKOV_ENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_ENV)) $(UV) sync --frozen --project tools/checkov --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed $(CHECKOV_ENV)/.installed ## create .venv (and the scanner's) from the lock files (only when missing or stale)
 
 test: install ## run every test: unit, integration, infra and e2e
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
@@ -62,7 +70,8 @@ format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 # --- local stack ---
-# make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json | token ROLE=customer|admin SUB=<id>
+# make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json
+# | token ROLE=customer|admin|service SUB=<id> | order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<id>
 # | reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...]
 # Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY,
 # LOCAL_JWT_SECRET (see docs/local-stack.md).
@@ -73,8 +82,11 @@ EVENT ?=
 FROM ?=
 TO ?=
 PAYOUT ?=
+ORDER ?=
+AMOUNT ?=
+CURRENCY ?=
 
-.PHONY: dev demo invoke token openapi reconcile schemas
+.PHONY: dev demo invoke token order-token openapi reconcile schemas
 
 dev: install ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
 	$(PY) -m infra.local.dev
@@ -85,8 +97,11 @@ demo: install ## walk the main payment flows over HTTP (uses make dev, or starts
 invoke: install ## run one function once: make invoke FUNCTION=get_payment EVENT=events/api/get_payment.json
 	$(PY) -m infra.local.invoke $(FUNCTION) $(EVENT)
 
-token: install ## print a local token only: make -s token ROLE=customer|admin SUB=<id>
+token: install ## print a local token only: make -s token ROLE=customer|admin|service SUB=<id>
 	@$(PY) -m infra.local.tokens --role $(ROLE) $(if $(SUB),--sub $(SUB))
+
+order-token: install ## print a local order token only: make -s order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<customer>
+	@$(PY) -m infra.local.tokens --order "$(ORDER)" $(if $(AMOUNT),--amount $(AMOUNT)) $(if $(CURRENCY),--currency $(CURRENCY)) $(if $(SUB),--sub $(SUB))
 
 openapi: install ## regenerate openapi.json from the handlers' models
 	$(PY) -m tools.openapi
@@ -97,6 +112,31 @@ reconcile: install ## reconcile ledger and Stripe: make reconcile [FROM=YYYY-MM-
 schemas: install ## regenerate the event schemas and samples in events/ (schemas, bus, stripe, api)
 	$(PY) -m tools.samples
 # --- end local stack ---
+
+# --- operations ---
+# Repair what the event pipeline could not deliver, against the running `make dev` (or a stack started for
+# the command): make dlq-list [QUEUE=<function>] | dlq-redrive [QUEUE=<function>] [MAX=n]
+# | archive-replay FROM=YYYY-MM-DD [TO=YYYY-MM-DD] RULE=<subscriber> | stripe-redeliver EVENT=evt_...
+# In AWS: python -m tools.operations --stage prod ... (docs/operations.md).
+QUEUE ?=
+MAX ?=
+RULE ?=
+OPS := $(PY) -m tools.operations --local
+
+.PHONY: dlq-list dlq-redrive archive-replay stripe-redeliver
+
+dlq-list: install ## list each DLQ's messages with their error, leaving them there: [QUEUE=accounting]
+	$(OPS) dlq list $(if $(QUEUE),--queue $(QUEUE))
+
+dlq-redrive: install ## deliver each DLQ message's event again to its function, after a fix: [QUEUE=...] [MAX=n]
+	$(OPS) dlq redrive $(if $(QUEUE),--queue $(QUEUE)) $(if $(MAX),--max $(MAX))
+
+archive-replay: install ## replay the bus archive to one rule: FROM=YYYY-MM-DD [TO=YYYY-MM-DD] RULE=accounting
+	$(OPS) archive replay $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(RULE),--rule $(RULE))
+
+stripe-redeliver: install ## deliver a stored Stripe event again through the webhook: EVENT=evt_...
+	$(OPS) stripe redeliver $(if $(EVENT),--event $(EVENT))
+# --- end operations ---
 
 # --- bench ---
 # make bench [BENCH_ARGS='--functions get_payment,process_payment --cold-samples 5 --skip throughput'].

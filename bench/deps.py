@@ -119,6 +119,17 @@ SNIPPETS: tuple[Snippet, ...] = (
         "import Powertools parameters (SecretsProvider)",
         "from aws_lambda_powertools.utilities.parameters import SecretsProvider",
     ),
+    Snippet("import joserfc's JWT and keys (cryptography's bindings)", "from joserfc import jwk, jwt"),
+    Snippet(
+        "verify one order token, joserfc imported",
+        "JoseOrderTokens(lambda: KEYS, 'orders').verify(TOKEN)",
+        "import json\n"
+        "from infra.local.resources import local_order_token_keys\n"
+        "from infra.local.tokens import issue_order_token\n"
+        "from payments.adapters.order_tokens import JoseOrderTokens\n"
+        "KEYS = json.dumps(local_order_token_keys())\n"
+        "TOKEN = issue_order_token('order-1', 2599, 'usd', 'cus_1')",
+    ),
     Snippet("import payments.http.api (our API glue)", "import payments.http.api"),
     Snippet("import payments.domain.events (pydantic models)", "import payments.domain.events"),
 )

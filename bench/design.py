@@ -93,8 +93,21 @@ def _reconciliation_run(*stripe_reads: Need, journal: str) -> list[Need]:
 MINIMUM: dict[str, list[Need]] = {
     "process_payment": _api_write(
         Need(
-            "dynamodb:GetItem", "is the payment method saved, and by whom (a saved card must be the caller's)"
+            "dynamodb:TransactGetItems",
+            "an earlier attempt (its risk decision is not made twice), the method's OWNER (a saved card must "
+            "be the caller's) and the caller's PM# (a saved card's fingerprint and country)",
         ),
+        # The checks before Stripe, for a one-off card (the sample's): docs/risk.md, Checks before Stripe.
+        # The rules are cached while warm (RISK_RULES_CACHE_SECONDS).
+        Need("dynamodb:TransactGetItems", "the blocklist entries of the customer, before Stripe is asked"),
+        Need("stripe:GET /v1/payment_methods/{id}", "a one-off card's fingerprint, country: never a charge"),
+        Need("dynamodb:TransactGetItems", "the blocklist entries of the card's fingerprint and country"),
+        Need(
+            "dynamodb:UpdateItem",
+            "count the attempt for its customer, card and source address (ADD, each reads its own count)",
+            3,
+        ),
+        Need("dynamodb:Query", "each subject's earlier hours of its window (consistent)", 3),
         Need("dynamodb:TransactWriteItems", "write ahead: STATE pending + EVENT#1 + the order's live claim"),
         Need(
             "stripe:POST /v1/payment_intents",
@@ -177,6 +190,45 @@ MINIMUM: dict[str, list[Need]] = {
         Need("dynamodb:GetItem", "the payment"),
         Need("dynamodb:TransactWriteItems", "STATE dispute + EVENT#"),
         *_publish("ChargebackReceived"),
+        Need("dynamodb:GetItem", "the dispute's DISPUTE# record (the admins' read model)"),
+        Need("dynamodb:PutItem", "the record, conditional on its version (attribute_not_exists if new)"),
+    ],
+    "list_disputes": [
+        Need("dynamodb:Query", "one page of a status, soonest due first (the sparse disputes index)")
+    ],
+    "get_dispute": [
+        Need("dynamodb:GetItem", "the DISPUTE# record"),
+        Need("stripe:GET /v1/disputes/{id}", "the evidence as Stripe holds it (too large for the record)"),
+    ],
+    "submit_dispute_evidence": _api_write(
+        Need("dynamodb:GetItem", "the DISPUTE# record: one of ours, not closed, its payment"),
+        Need("stripe:POST /v1/files", "upload the file (Files API, purpose dispute_evidence)"),
+        Need("stripe:POST /v1/disputes/{id}", "stage the evidence with the file's id"),
+        Need("dynamodb:PutItem", "the record from Stripe's answer and the file, on the version read"),
+    ),
+    "accept_dispute": _api_write(
+        Need("dynamodb:GetItem", "the DISPUTE# record: one of ours, its payment"),
+        Need("stripe:POST /v1/disputes/{id}/close", "accept: Stripe closes the dispute lost"),
+        Need("dynamodb:PutItem", "the record from Stripe's answer, on the version read"),
+    ),
+    "fraud_signals": [
+        Need(
+            "stripe:GET /v1/radar/early_fraud_warnings/{id}",
+            "the warning as Stripe has it now (never the event's word), its PaymentIntent expanded: "
+            "actionable? and our payment id in its metadata",
+        ),
+        Need(
+            "dynamodb:TransactGetItems",
+            "the payment and the warning's REFUND# item (its id derives from the warning) as of one moment",
+        ),
+        Need("dynamodb:TransactWriteItems", "FraudWarningReceived: STATE risk on version + EVENT#"),
+        Need(
+            "dynamodb:TransactWriteItems",
+            "reserve the rest: STATE amounts on version + REFUND# pending + EVENT#",
+        ),
+        Need("stripe:POST /v1/refunds", "refund, reason fraudulent (idempotency key rfd_X:create)"),
+        Need("dynamodb:TransactWriteItems", "record Stripe's answer: STATE + REFUND# + EVENT#"),
+        *_publish("FraudWarningReceived, RefundRequested and RefundIssued, one batch", marks=3),
     ],
     "payouts": [
         Need(
@@ -230,10 +282,53 @@ MINIMUM: dict[str, list[Need]] = {
             "the run's partition whole: every DIFF# item and, sorting after them, its SUMMARY (completed?)",
         )
     ],
+    "risk_get_rules": [Need("dynamodb:GetItem", "the RULES item (absent: the defaults are in force)")],
+    "risk_put_rules": _api_write(
+        Need(
+            "dynamodb:GetItem", "the rules stored now: is the body's version current, and the audit's before"
+        ),
+        Need("dynamodb:TransactWriteItems", "the RULES item on the version it replaces, with its AUDIT item"),
+        Need(
+            "events:PutEvents",
+            "RiskRulesChanged (a failed publish fails the request: its retry finds the change, republishes)",
+        ),
+    ),
+    "risk_list_blocklist": [
+        Need("dynamodb:Query", "one page of entries (the sparse blocklist index), expired ones filtered out")
+    ],
+    "risk_add_blocklist_entry": _api_write(
+        Need(
+            "dynamodb:TransactWriteItems",
+            "the BLOCK# entry (unless one is in force for its value), its BLOCKID# record, the AUDIT item; "
+            "no read first: a retry is told by the BLOCKID# condition",
+        ),
+        Need("events:PutEvents", "BlocklistEntryAdded"),
+    ),
+    "risk_remove_blocklist_entry": _api_write(
+        Need(
+            "dynamodb:GetItem", "the BLOCKID# record: what the entry blocks (its key) and the audit's before"
+        ),
+        Need(
+            "dynamodb:TransactWriteItems",
+            "delete the BLOCK# entry (still this one), tombstone its BLOCKID# record, the AUDIT item",
+        ),
+        Need("events:PutEvents", "BlocklistEntryRemoved"),
+    ),
+    "risk_list_audit": [Need("dynamodb:Query", "one page of the AUDIT partition, newest first")],
     "outbox_relay": [Need("dynamodb:Query", "the sparse outbox index, one query per shard (4 shards)", 4)],
+    "dispute_deadlines": [
+        Need(
+            "dynamodb:Query",
+            "disputes due within 72 hours, per status needing a response (the disputes index), none to "
+            "announce",
+            2,
+        )
+    ],
     "janitor": [
         Need("dynamodb:Query", "payments still pending past the threshold (by_status index)"),
         Need("dynamodb:Query", "refunds still waiting for Stripe past the threshold (by_status index)"),
+        # The rules' review_hold_hours are cached while warm (RISK_RULES_CACHE_SECONDS).
+        Need("dynamodb:Query", "review holds opened before now - review_hold_hours (the sparse holds index)"),
     ],
 }
 

@@ -20,9 +20,15 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import order_id, percentile
+from bench.common import CUSTOMER, order_id, percentile
 
-PAYMENT = {"amount": 2599, "currency": "usd", "payment_method_id": "pm_card_visa", "description": "bench"}
+AMOUNT, CURRENCY = 2599, "usd"
+PAYMENT = {
+    "amount": AMOUNT,
+    "currency": CURRENCY,
+    "payment_method_id": "pm_card_visa",
+    "description": "bench",
+}
 
 
 class Client:
@@ -62,9 +68,18 @@ class Client:
             self.connection = None
 
 
+def customers_payment(prefix: str) -> dict[str, Any]:
+    """A new order's payment as the bench customer's frontend sends it: with the order's token."""
+    from infra.local.tokens import issue_order_token
+
+    order = order_id(prefix)
+    token = issue_order_token(order, AMOUNT, CURRENCY, CUSTOMER)
+    return {**PAYMENT, "order_id": order, "order_token": token}
+
+
 def _one(client: Client, op: str, payment_id: str) -> int:
     if op == "process_payment":
-        status, _ = client.request("POST", "/payments", {**PAYMENT, "order_id": order_id("o")})
+        status, _ = client.request("POST", "/payments", customers_payment("o"))
     else:
         status, _ = client.request("GET", f"/payments/{payment_id}")
     return status
@@ -87,8 +102,7 @@ class Run:
     def seed(self) -> str | None:
         """A payment for GetPayment to read; None when it worked, else why not."""
         client = Client(self.url, self.token)
-        order = {**PAYMENT, "order_id": order_id("seed")}
-        status, data = client.request("POST", "/payments", order)
+        status, data = client.request("POST", "/payments", customers_payment("seed"))
         client.close()
         if status != 201:
             return f"seeding a payment answered {status}: {data[:300]!r}"

@@ -21,7 +21,9 @@ from bench.common import ACCOUNT, REGION
 
 EVENT_CHUNK = 64 * 1024  # EventBridge bills each 64 KB of an entry as one event
 # Stripe object ids (pi_..., pm_..., cus_...) in a path become {id}, so requests group by endpoint.
-_ID_SEGMENT = re.compile(r"^(pi|pm|ch|re|cus|evt|dp|du|py|txn|card|src|seti|acct|po|tr|rfd)_[A-Za-z0-9_]+$")
+_ID_SEGMENT = re.compile(
+    r"^(pi|pm|ch|re|cus|evt|dp|du|py|txn|card|src|seti|acct|po|tr|rfd|prv|issfr)_[A-Za-z0-9_]+$"
+)
 _READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 

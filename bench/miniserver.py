@@ -14,7 +14,15 @@ import json
 import os
 import sys
 
-from bench.common import CUSTOMER, HOST, STRIPE_KEY, WEBHOOK_SECRET, child_environment, lambda_like
+from bench.common import (
+    CUSTOMER,
+    HOST,
+    STRIPE_KEY,
+    WEBHOOK_SECRET,
+    child_environment,
+    lambda_like,
+    rules_letting_payments_through,
+)
 from bench.probe import Context
 from infra import catalog
 from infra.local.apigw import build_rest_event, catalog_routes, cognito_claims, resolve
@@ -56,6 +64,28 @@ class Handler(LoopbackHandler):
         self.send(status, [("Content-Type", "application/json")], data)
 
 
+def _let_payments_through() -> None:
+    """Store rules the load's payments (one customer, one address) never reach, as an admin would
+    (every request of this server is the customer's)."""
+    import uuid
+
+    fn = catalog.function("risk_put_rules")
+    assert fn.route is not None
+    event = build_rest_event(
+        "PUT",
+        fn.route.path,
+        fn.route.path,
+        headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+        body=json.dumps(rules_letting_payments_through()),
+        claims=cognito_claims("bench-admin", admin=True),
+    )
+    result = importlib.import_module(f"functions.{fn.name}.app").handler(
+        event, Context(fn.name, fn.memory_mb)
+    )
+    if result["statusCode"] != 200:
+        raise RuntimeError(f"storing the risk rules answered {result['statusCode']}: {result.get('body')}")
+
+
 def main() -> int:
     import logging
 
@@ -81,6 +111,7 @@ def main() -> int:
     resources.create_secrets(
         boto3.client("secretsmanager"), stripe_api_key=STRIPE_KEY, webhook_secret=WEBHOOK_SECRET
     )
+    _let_payments_through()
     server = LoopbackServer(HOST, 0, Handler).start()
     print(json.dumps({"url": f"{server.url}{STAGE}"}), flush=True)
     sys.stdin.read()  # the harness closes stdin to stop us

@@ -7,7 +7,9 @@ API Gateway, Stripe and EventBridge build them; request bodies come from events/
 
 from __future__ import annotations
 
+import base64
 import importlib
+import itertools
 import json
 import urllib.parse
 import urllib.request
@@ -35,6 +37,7 @@ class World:
         self.stripe_url = stripe_url
         self.published = published
         self.customer = CUSTOMER
+        self._payments_let_through = False
 
     # ------------------------------------------------------------------ invoking
 
@@ -65,11 +68,13 @@ class World:
         payload: dict[str, Any] | None = json.loads(sample["body"]) if sample.get("body") else None
         if body is not None:
             payload = {**(payload or {}), **body}
+        if name == "process_payment" and payload is not None:
+            payload = self.customers_order(payload)
         concrete = fn.route.path
         for key, value in (path or {}).items():
             concrete = concrete.replace("{" + key + "}", value)
         headers = {"Content-Type": "application/json", "User-Agent": "bench"}
-        if fn.route.method in ("POST", "DELETE"):
+        if fn.route.method in ("POST", "PUT", "DELETE"):
             headers["Idempotency-Key"] = str(uuid.uuid4())
         claims = cognito_claims(ADMIN, admin=True) if fn.route.admin_only else cognito_claims(self.customer)
         return build_rest_event(
@@ -82,6 +87,17 @@ class World:
             claims=claims,
             path_parameters=path,
         )
+
+    def customers_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The sample's payment (a service's) as the customer sends it: with the token the Order Service
+        gives its frontend for the order, and no customer_id."""
+        from infra.local.tokens import issue_order_token
+
+        mine = {name: value for name, value in body.items() if name != "customer_id"}
+        mine["order_token"] = issue_order_token(
+            mine["order_id"], mine["amount"], mine["currency"], self.customer
+        )
+        return mine
 
     def call(self, name: str, **kwargs: Any) -> Any:
         """Invoke as setup: the answer must be a success."""
@@ -100,10 +116,24 @@ class World:
 
     # ------------------------------------------------------------------ setup helpers
 
-    def pay(self, capture: str = "automatic") -> dict[str, Any]:
-        payment: dict[str, Any] = self.call(
-            "process_payment", body={"order_id": common.order_id(), "capture": capture}
-        )
+    def let_payments_through(self) -> None:
+        """Risk rules the bench's many payments never stop (common.rules_letting_payments_through),
+        stored once in an operation's fresh tables and read at once (the rules cache is dropped)."""
+        if self._payments_let_through:
+            return
+        from payments import services
+
+        self.call("risk_put_rules", body=common.rules_letting_payments_through())
+        services.risk_policy.cache_clear()
+        services.risk_checks.cache_clear()
+        self._payments_let_through = True
+
+    def pay(self, capture: str = "automatic", payment_method_id: str | None = None) -> dict[str, Any]:
+        self.let_payments_through()
+        body: dict[str, Any] = {"order_id": common.order_id(), "capture": capture}
+        if payment_method_id is not None:  # a Stripe test card that behaves otherwise
+            body["payment_method_id"] = payment_method_id
+        payment: dict[str, Any] = self.call("process_payment", body=body)
         return payment
 
     def save_card(self, payment_method_id: str = "pm_card_visa") -> str:
@@ -215,6 +245,7 @@ def body_of(result: Any) -> Any:
 
 
 def process_payment(world: World) -> Iterator[dict[str, Any]]:
+    world.let_payments_through()
     while True:
         yield world.api("process_payment", body={"order_id": common.order_id()})
 
@@ -326,6 +357,56 @@ def disputes(world: World) -> Iterator[dict[str, Any]]:
         yield _stripe_bus_event(world, "charge.dispute.created", payment["id"])
 
 
+def _disputed(world: World) -> str:
+    """A paid payment disputed at Stripe, the dispute's news applied (its record made). Its id."""
+    payment = world.pay()
+    intent = world.stripe_event("payment_intent.succeeded", payment["id"])["data"]["object"]["id"]
+    dispute = world.stripe("POST", "/_emulator/disputes", {"payment_intent": intent, "reason": "fraudulent"})
+    world.deliver("disputes", _stripe_bus_event(world, "charge.dispute.created", payment["id"]))
+    return str(dispute["id"])
+
+
+def list_disputes(world: World) -> Iterator[dict[str, Any]]:
+    for _ in range(20):  # one full default page (limit 20)
+        _disputed(world)
+    while True:
+        yield world.api("list_disputes", query={"status": "needs_response"})
+
+
+def get_dispute(world: World) -> Iterator[dict[str, Any]]:
+    dispute_id = _disputed(world)
+    while True:
+        yield world.api("get_dispute", path={"dispute_id": dispute_id})
+
+
+# A small PDF, as the evidence route carries files (base64).
+_RECEIPT = base64.b64encode(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n").decode()
+
+
+def submit_dispute_evidence(world: World) -> Iterator[dict[str, Any]]:
+    # The common case: staging a document and a text for a dispute that waits for them.
+    while True:
+        dispute_id = _disputed(world)
+        receipt = {"field": "receipt", "filename": "receipt.pdf", "content_type": "application/pdf"}
+        yield world.api(
+            "submit_dispute_evidence",
+            path={"dispute_id": dispute_id},
+            body={"files": [{**receipt, "content": _RECEIPT}]},
+        )
+
+
+def accept_dispute(world: World) -> Iterator[dict[str, Any]]:
+    while True:
+        yield world.api("accept_dispute", path={"dispute_id": _disputed(world)})
+
+
+def fraud_signals(world: World) -> Iterator[dict[str, Any]]:
+    # The common case: an issuer's early fraud warning on a paid payment, refunded before a dispute.
+    while True:
+        payment = world.pay(payment_method_id="pm_card_createIssuerFraudRecord")
+        yield _stripe_bus_event(world, "radar.early_fraud_warning.created", payment["id"])
+
+
 def payouts(world: World) -> Iterator[dict[str, Any]]:
     # The common case: news that moves a payout we know, here Stripe's daily payout reaching the bank.
     while True:
@@ -405,6 +486,47 @@ def get_reconciliation_differences(world: World) -> Iterator[dict[str, Any]]:
         yield world.api("get_reconciliation_differences", path={"run_id": run_id})
 
 
+def risk_get_rules(world: World) -> Iterator[dict[str, Any]]:
+    world.call("risk_put_rules")  # stored rules, not the defaults
+    while True:
+        yield world.api("risk_get_rules")
+
+
+def risk_put_rules(world: World) -> Iterator[dict[str, Any]]:
+    # An admin changes the rules just read: each call replaces the version the one before stored.
+    for version in itertools.count():
+        yield world.api("risk_put_rules", body={"version": version})
+
+
+def _blocked_bins(world: World, count: int | None) -> Iterator[str]:
+    """Block `count` card BINs (None: as many as asked for), each its own; their entry ids."""
+    for number in itertools.islice(itertools.count(), count):
+        entry = world.call("risk_add_blocklist_entry", body={"value": f"{400000 + number}"})
+        yield str(entry["entry_id"])
+
+
+def risk_list_blocklist(world: World) -> Iterator[dict[str, Any]]:
+    list(_blocked_bins(world, 20))  # one full default page (limit 20)
+    while True:
+        yield world.api("risk_list_blocklist", query={"kind": "card_bin"})
+
+
+def risk_add_blocklist_entry(world: World) -> Iterator[dict[str, Any]]:
+    for number in itertools.count():
+        yield world.api("risk_add_blocklist_entry", body={"value": f"{500000 + number}"})
+
+
+def risk_remove_blocklist_entry(world: World) -> Iterator[dict[str, Any]]:
+    for entry_id in _blocked_bins(world, None):
+        yield world.api("risk_remove_blocklist_entry", path={"entry_id": entry_id})
+
+
+def risk_list_audit(world: World) -> Iterator[dict[str, Any]]:
+    list(_blocked_bins(world, 20))
+    while True:
+        yield world.api("risk_list_audit")
+
+
 def _timer(name: str) -> Scenario:
     """A timer in the steady state: every event was published right after its commit and every request
     settled what it started, so it finds nothing left to do."""
@@ -436,6 +558,11 @@ SCENARIOS: dict[str, Scenario] = {
     "payment_status": payment_status,
     "refunds": refunds,
     "disputes": disputes,
+    "fraud_signals": fraud_signals,
+    "list_disputes": list_disputes,
+    "get_dispute": get_dispute,
+    "submit_dispute_evidence": submit_dispute_evidence,
+    "accept_dispute": accept_dispute,
     "payouts": payouts,
     "accounting": accounting,
     "reconcile": reconcile,
@@ -443,6 +570,13 @@ SCENARIOS: dict[str, Scenario] = {
     "list_reconciliation_runs": list_reconciliation_runs,
     "get_reconciliation_run": get_reconciliation_run,
     "get_reconciliation_differences": get_reconciliation_differences,
+    "risk_get_rules": risk_get_rules,
+    "risk_put_rules": risk_put_rules,
+    "risk_list_blocklist": risk_list_blocklist,
+    "risk_add_blocklist_entry": risk_add_blocklist_entry,
+    "risk_remove_blocklist_entry": risk_remove_blocklist_entry,
+    "risk_list_audit": risk_list_audit,
     "outbox_relay": _timer("outbox_relay"),
     "janitor": _timer("janitor"),
+    "dispute_deadlines": _timer("dispute_deadlines"),
 }

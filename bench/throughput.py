@@ -84,6 +84,9 @@ class Stack:
 
                     self.url = state["api_url"]
                     self.token = issue_token(state["jwt_secret"], common.CUSTOMER)
+                    _let_payments_through(
+                        self.url, issue_token(state["jwt_secret"], "bench-admin", admin=True)
+                    )
                     return self
             time.sleep(0.2)
         raise RuntimeError(f"the local stack was not ready within {READY_TIMEOUT_S:.0f} s: {self._tail()}")
@@ -103,6 +106,25 @@ class Stack:
         if self._log is not None:
             self._log.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def _let_payments_through(api_url: str, admin_token: str) -> None:
+    """Store rules the load's payments (one customer, one address) never reach (common.py)."""
+    import urllib.request
+    import uuid
+
+    request = urllib.request.Request(  # noqa: S310 - the loopback stack
+        f"{api_url}/risk/rules",
+        data=json.dumps(common.rules_letting_payments_through()).encode(),
+        method="PUT",
+        headers={
+            "Authorization": f"Bearer {admin_token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60):  # noqa: S310 - an error status raises
+        pass
 
 
 class MiniServer:

@@ -15,7 +15,7 @@ Then every operation gets every answer its route can give, each problem+json sta
 there: the gateway's (authorizer, body limits, throttling, timeouts, its own 5xx), the HTTP layer's and
 the domain errors' (payments/domain/errors.py), decided by the route's shape in the catalog (authorizer,
 admin only, command, body, path id, Stripe) and a few route-specific ones (ROUTE_ANSWERS). Commands get
-the Idempotency-Key header (required on POST, optional on DELETE), Retry-After and Idempotent-Replayed
+the Idempotency-Key header (required on POST and PUT, optional on DELETE), Retry-After and Idempotent-Replayed
 headers where they are sent, and a 204 has no body.
 """
 
@@ -42,9 +42,11 @@ SECURITY_SCHEME = "cognito"
 DESCRIPTION = (
     "Pay for orders, save cards and follow payments. Amounts are integers in the currency's minor unit; "
     "errors are RFC 9457 problem details (`application/problem+json`) with a machine-readable `code`. "
-    "Every POST needs an `Idempotency-Key` header (except Stripe's webhook; a DELETE accepts one). "
-    "Authenticate with a Cognito ID token "
-    "(`Authorization: Bearer <token>`; locally: `make token`)."
+    "Every POST and PUT needs an `Idempotency-Key` header (except Stripe's webhook; a DELETE accepts one). "
+    "Authenticate with a Cognito access token (`Authorization: Bearer <token>`): a person's from sign-in, "
+    f"or a service's from the client-credentials flow (scope `{catalog.SERVICE_SCOPE}`); locally: "
+    "`make token`. A customer pays an order with the order token the Order Service issued for it "
+    "(`order_token`; locally: `make order-token`)."
 )
 
 
@@ -72,7 +74,8 @@ def build_document(root: Path = ROOT) -> dict[str, Any]:
         security_schemes={
             SECURITY_SCHEME: HTTPBearer(
                 bearerFormat="JWT",
-                description="Cognito User Pool ID token (API Gateway's Cognito authorizer)",
+                description="Cognito User Pool access token with one of the scopes "
+                f"{', '.join(catalog.API_SCOPES)} (API Gateway's Cognito authorizer)",
             )
         },
         security=[{SECURITY_SCHEME: []}],
@@ -215,12 +218,12 @@ class _Operation:
 
     @property
     def command(self) -> bool:
-        """Runs under an Idempotency-Key: every POST but the webhook, and DELETE."""
-        return not self.webhook and self.route.method in ("POST", "DELETE")
+        """Runs under an Idempotency-Key: every POST but the webhook, PUT and DELETE."""
+        return not self.webhook and self.route.method in ("POST", "PUT", "DELETE")
 
     @property
     def key_required(self) -> bool:
-        return self.command and self.route.method == "POST"
+        return self.command and self.route.method in ("POST", "PUT")
 
     @property
     def path_id(self) -> bool:
@@ -271,7 +274,7 @@ def _answers(op: _Operation) -> dict[int, str]:
     if not op.webhook:
         answers[415] = "`unsupported_media_type`: a body whose Content-Type is not JSON (`application/json`)"
     if op.command:
-        answers[422] = "`idempotency_key_reused`: this Idempotency-Key was used with a different request"
+        answers[422] = _unprocessable(op)
     answers[429] = "`rate_limited`: API Gateway's throttling" + (
         "; or Stripe's rate limiting (Retry-After), retry with the same Idempotency-Key" if op.stripe else ""
     )
@@ -287,8 +290,23 @@ def _answers(op: _Operation) -> dict[int, str]:
             "`payment_provider_unavailable` (Stripe unreachable), `store_unavailable` (the database stayed "
             "busy)" + (", `events_unavailable` (stored, not yet announced)" if op.fn.publishes else "")
         )
+    elif op.stripe:
+        answers[503] = "`payment_provider_unavailable`: Stripe could not be reached; retry (Retry-After)"
     answers[504] = "`timeout`: no answer within API Gateway's 29 s integration timeout"
     return answers
+
+
+def _unprocessable(op: _Operation) -> str:
+    reused = "`idempotency_key_reused`: this Idempotency-Key was used with a different request"
+    if "order_token" not in op.body_properties:
+        return reused
+    return (
+        f"{reused}; the order token is not accepted: `order_token_invalid` (malformed, not signed by a "
+        "key of the Order Service, claims of the wrong kind), `order_token_expired`, "
+        "`order_token_not_yet_valid`, `order_token_issuer_unknown`, `order_token_customer_mismatch` "
+        "(another customer's); "
+        "`order_token_mismatch`: the body's order_id, amount or currency differs from the token's"
+    )
 
 
 def _bad_request(op: _Operation) -> str:
@@ -308,6 +326,8 @@ def _bad_request(op: _Operation) -> str:
     ]
     if op.command:
         codes.append("`idempotency_key_missing`" + ("" if op.key_required else " (an empty key)"))
+    if "order_token" in op.body_properties:
+        codes.append("`order_token_required` (a customer's payment without its order token)")
     if op.lists:
         codes.append("`invalid_cursor`")
     if op.stripe:

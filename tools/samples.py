@@ -37,6 +37,7 @@ REQUEST_TIME = "26/Nov/2026:12:00:00 +0000"  # AT as API Gateway writes a reques
 TIME_KEYS = frozenset({"created", "available_on", "canceled_at"})
 CUSTOMER = "cus_example"
 ADMIN = "admin-1"
+SERVICE = "svc-checkout"  # a service's app client (client credentials)
 PAYMENTS = {  # which sample payment each PaymentIntent belongs to
     "paid": "pay_samplepaid0000000000000",
     "declined": "pay_sampledeclined000000000",
@@ -47,8 +48,11 @@ PAYMENTS = {  # which sample payment each PaymentIntent belongs to
     "dispute_lost": "pay_sampledisputelost000000",
     "dispute_won": "pay_sampledisputewon0000000",
     "async_fee": "pay_sampleasyncfee000000000",
+    "elevated": "pay_sampleelevated000000000",
+    "fraud_warning": "pay_samplefraudwarning00000",
 }
 AMOUNT = 2599
+CAPTURED = 2000  # of AMOUNT: the samples' partial capture
 
 
 # --------------------------------------------------------------------------- schemas
@@ -97,7 +101,8 @@ def capture_stripe_events() -> list[dict[str, Any]]:
             pay("declined", "pm_card_chargeDeclinedInsufficientFunds")
         pay("three_d_secure", "pm_card_authenticationRequired", return_url="https://shop.example/done")
         held = pay("captured", capture_method="manual")
-        client.v1.payment_intents.capture(held.id)
+        # A partial capture: Stripe releases the rest of the authorization (PaymentCaptured says how much).
+        client.v1.payment_intents.capture(held.id, params={"amount_to_capture": CAPTURED})
         client.v1.payment_intents.cancel(pay("canceled", capture_method="manual").id)
         pending = client.v1.refunds.create(
             params={"payment_intent": pay("refund_fails", "pm_card_refundFail").id}
@@ -119,6 +124,10 @@ def capture_stripe_events() -> list[dict[str, Any]]:
         client.v1.payouts.cancel(manual.id)
         (scheduled,) = emulator.run_payouts("usd")
         emulator.fail_payout(scheduled["id"], "account_closed")
+        # Radar: an elevated-risk charge in review, approved; an early fraud warning, refunded.
+        client.v1.reviews.approve(str(pay("elevated", "pm_card_riskLevelElevated").review))
+        warned = pay("fraud_warning", "pm_card_createIssuerFraudRecord")
+        client.v1.refunds.create(params={"payment_intent": warned.id, "reason": "fraudulent"})
         return sanitize(emulator.events())
 
 
@@ -144,7 +153,9 @@ def sanitize(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text,
     )
     text = re.sub(
-        r"\b(evt|pi|ch|txn|dp|re|pm|cus|req|py)_(?!sample|card_)[A-Za-z0-9]{10,}(?![A-Za-z0-9])", rename, text
+        r"\b(evt|pi|ch|txn|dp|re|pm|cus|req|py|prv|issfr)_(?!sample|card_)[A-Za-z0-9]{10,}(?![A-Za-z0-9])",
+        rename,
+        text,
     )
     cleaned: list[dict[str, Any]] = json.loads(text)
     for event in cleaned:
@@ -251,7 +262,8 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         payment("captured", "manual"), intent("captured", "payment_intent.amount_capturable_updated")
     )
     found["PaymentAuthorized"] = held.event
-    found["PaymentCaptured"] = apply(held.payment, intent("captured", "payment_intent.succeeded"), fee).event
+    # The fee on the 20.00 captured.
+    found["PaymentCaptured"] = apply(held.payment, intent("captured", "payment_intent.succeeded"), 88).event
     canceled = payment("canceled", "manual")
     found["PaymentCanceled"] = apply(canceled, intent("canceled", "payment_intent.canceled")).event
 
@@ -292,18 +304,169 @@ def bus_samples(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             change = apply_dispute(disputed, news, AT)
             if change is not None:
                 disputed = change.payment
-                found.setdefault(change.event.event_type, change.event)
+                _keep_dispute_event(found, change, news)
 
-    found.update(_service_events())
+    found.update(
+        _service_events()
+        | _radar_events(
+            events,
+            *(
+                apply(payment(f), intent(f, "payment_intent.succeeded"), fee)
+                for f in ("elevated", "fraud_warning")
+            ),
+        )
+        | _risk_decision_events(
+            payment("captured", "manual"),
+            intent("captured", "payment_intent.amount_capturable_updated"),
+            apply,
+        )
+    )
     return {event_type: _bus_envelope(event) for event_type, event in found.items()}
 
 
+def _risk_decision_events(start: Any, capturable: dict[str, Any], apply: Any) -> dict[str, Any]:
+    """A payment our checks blocked before Stripe, and one they held for review: its hold opened by
+    Stripe's authorization, then approved, rejected or expired."""
+    from payments.domain.risk import Decision, PaymentRisk, RiskDecision, RiskReason
+
+    def decided(decision: Decision, reason: RiskReason) -> PaymentRisk:
+        return PaymentRisk(decision=RiskDecision(decision, (reason,), AT))
+
+    too_many = RiskReason(
+        "velocity",
+        "too_many_attempts_per_customer",
+        "attempt 21 in 3600 s for this customer, at most 20",
+        "block",
+    )
+    blocked = dataclasses.replace(
+        start, id="pay_sampleblocked0000000000", order_id="order-blocked", risk=decided("block", too_many)
+    ).block("Too many payment attempts; try again later", AT)
+    above = RiskReason(
+        "review_rules", "review_above_amount", "2599 usd is above the review amount 2000", "review"
+    )
+    held = apply(dataclasses.replace(start, risk=decided("review", above)), capturable)
+    found = {"PaymentBlocked": blocked.event, "PaymentHeldForReview": held.event}
+    for outcome, by in (("approved", ADMIN), ("rejected", ADMIN), ("expired", "expiry")):
+        closed = held.payment.close_hold(outcome, by, AT)
+        found[closed.event.event_type] = closed.event
+    return found
+
+
+def _keep_dispute_event(found: dict[str, Any], change: Any, news: Any) -> None:
+    """The first event of each type; the new dispute also gets the deadline watcher's notice, three days
+    before its deadline."""
+    from datetime import UTC, datetime
+
+    from payments.application.clock import rfc3339
+    from payments.domain.dispute import announce_deadline, record_dispute
+
+    if change.event.event_type == "ChargebackReceived" and "ChargebackReceived" not in found:
+        record = record_dispute(None, news, change.payment.id, AT)
+        assert record is not None
+        due_by = rfc3339(datetime.fromtimestamp(BASE_TIME + 72 * 3600, UTC))
+        notice = announce_deadline(change.payment, record, 72, due_by, AT)
+        assert notice is not None
+        found["DisputeDeadlineApproaching"] = notice.event
+    found.setdefault(change.event.event_type, change.event)
+
+
+def _radar_events(events: list[dict[str, Any]], paid: Any, warned: Any) -> dict[str, Any]:
+    """Radar's outcome learnt after the payment's status, Stripe's review opened and closed, and an
+    early fraud warning (`paid`, `warned`: the payments' changes that recorded their success)."""
+    from payments.adapters.stripe.gateway import intent_snapshot, radar_outcome
+    from payments.domain.fraud_signals import StripeReview, record_stripe_review
+
+    def elevated(event_type: str) -> dict[str, Any]:
+        """The elevated flow's object of `event_type` (reviews name its intent, the rest its payment)."""
+        return next(
+            e["data"]["object"]
+            for e in events
+            if e["type"] == event_type
+            and (
+                (e["data"]["object"].get("metadata") or {}).get("payment_id") == PAYMENTS["elevated"]
+                or e["data"]["object"]["object"] == "review"
+            )
+        )
+
+    charge, intent = elevated("charge.succeeded"), elevated("payment_intent.succeeded")
+    recorded = paid.payment.record_radar(
+        dataclasses.replace(intent_snapshot(intent), radar=radar_outcome(charge)), AT
+    )
+    assert recorded is not None
+    found: dict[str, Any] = {"RadarOutcomeRecorded": recorded.event}
+    current = recorded.payment
+    for event_type, name in (
+        ("review.opened", "PaymentReviewOpened"),
+        ("review.closed", "PaymentReviewClosed"),
+    ):
+        review = elevated(event_type)
+        news = StripeReview(
+            review["id"],
+            review["open"],
+            review["reason"],
+            review["created"],
+            payment_intent_id=review["payment_intent"],
+            payment_id=PAYMENTS["elevated"],
+        )
+        change = record_stripe_review(current, news, AT)
+        assert change is not None
+        assert change.event.event_type == name
+        found[name], current = change.event, change.payment
+    found["FraudWarningReceived"] = _fraud_warning_event(events, warned.payment)
+    return found
+
+
+def _fraud_warning_event(events: list[dict[str, Any]], paid: Any) -> Any:
+    from payments.domain.fraud_signals import StripeFraudWarning, record_fraud_warning
+
+    warning = next(e["data"]["object"] for e in events if e["type"] == "radar.early_fraud_warning.created")
+    news = StripeFraudWarning(
+        warning["id"],
+        warning["fraud_type"],
+        warning["actionable"],
+        charge_id=warning["charge"],
+        payment_intent_id=warning["payment_intent"],
+        payment_id=PAYMENTS["fraud_warning"],
+    )
+    change = record_fraud_warning(paid, news, AT)
+    assert change is not None
+    return change.event
+
+
 def _service_events() -> dict[str, Any]:
-    """The events that follow no payment: payment methods, payouts, reconciliation runs."""
+    """The events that follow no payment: payment methods, payouts, reconciliation runs, risk rules and
+    the blocklist."""
     return {
         **_payment_method_events(),
         **_payout_events(),
         "ReconciliationCompleted": _reconciliation_event(),
+        **_risk_events(),
+    }
+
+
+def _risk_events() -> dict[str, Any]:
+    """An admin's first change of the rules, and a card BIN blocked, then unblocked."""
+    from payments.application.ports import StoredRules
+    from payments.application.risk_admin import entry_event, rules_event
+    from payments.domain.risk_rules import AuditRecord, BlocklistEntry, RiskRules
+
+    rules = RiskRules.model_validate({**BODIES["risk_put_rules"], "version": 1})
+    entry = BlocklistEntry.model_validate(
+        {
+            "entry_id": EXAMPLE_IDS["entry_id"],
+            **BODIES["risk_add_blocklist_entry"],
+            "author": ADMIN,
+            "created_at": AT,
+        }
+    )
+    audit = AuditRecord(
+        change_id="chg_example", action="blocklist_entry_added", subject=entry.entry_id, author=ADMIN, at=AT
+    )
+    removal = audit.model_copy(update={"action": "blocklist_entry_removed"})
+    return {
+        "RiskRulesChanged": rules_event(StoredRules(rules, "chg_example", AT, ADMIN)),
+        "BlocklistEntryAdded": entry_event(entry, audit),
+        "BlocklistEntryRemoved": entry_event(entry, removal),
     }
 
 
@@ -389,30 +552,66 @@ def _bus_envelope(event: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- API Gateway events
 
 
+def _rules_body() -> dict[str, Any]:
+    from payments.domain.risk_rules import ReviewRules, RiskRules
+
+    return RiskRules(review=ReviewRules(review_countries=["NG"])).model_dump(mode="json")
+
+
 EXAMPLE_IDS = {
     "payment_id": "pay_example0000000000000000",
     "payment_method_id": "pm_example",
     "run_id": f"rec_{AT[:10]}_{AT[:10]}",
+    "dispute_id": "dp_example",
+    "entry_id": "blk_example",
 }
 BODIES: dict[str, Any] = {
+    # A service's call, stating the order's terms (a customer's carries an order token, which expires).
     "process_payment": {
         "order_id": "order-1001",
         "amount": AMOUNT,
         "currency": "usd",
+        "customer_id": CUSTOMER,
         "payment_method_id": "pm_card_visa",
         "description": "Order 1001",
         "metadata": {"channel": "web"},
     },
+    "capture_payment": {"amount": CAPTURED},
     "refund_payment": {"amount": 500, "reason": "requested_by_customer"},
     "save_payment_method": {"payment_method_id": "pm_card_visa"},
+    "submit_dispute_evidence": {
+        "evidence": {
+            "customer_name": "Jenny Rosen",
+            "uncategorized_text": "Delivered on 2026-11-20, signed for by the cardholder.",
+        },
+        "submit": False,
+    },
+    "accept_dispute": {"confirm": "accept_loss"},
     # The samples' day (AT's): in the past for any run, so the run is made (an empty one).
     "start_reconciliation_run": {"from": AT[:10], "to": AT[:10]},
+    "risk_add_blocklist_entry": {
+        "kind": "card_bin",
+        "value": "424242",
+        "reason": "card testing from this BIN",
+    },
+    # The defaults as GET answers them on a fresh stack (version 0), PUT back with one change.
+    "risk_put_rules": _rules_body(),
 }
 # Query strings of the routes that need one (the samples' day: AT's, in the past for any run).
 QUERIES: dict[str, str] = {
     "ledger_balances": f"currency=usd&from={AT[:10]}&to={AT[:10]}",
     "ledger_entries": f"currency=usd&from={AT[:10]}&to={AT[:10]}&limit=20",
+    "list_disputes": "status=needs_response&limit=20",
 }
+
+
+SERVICE_CALLS = frozenset({"process_payment"})  # the samples a service sends
+
+
+def _caller(name: str, admin: bool) -> dict[str, str]:
+    if name in SERVICE_CALLS:
+        return cognito_claims(SERVICE, service=True)
+    return cognito_claims(ADMIN if admin else CUSTOMER, admin=admin)
 
 
 def api_samples() -> dict[str, dict[str, Any]]:
@@ -421,12 +620,13 @@ def api_samples() -> dict[str, dict[str, Any]]:
 
 
 def api_event(fn: catalog.Function) -> dict[str, Any]:
-    """The REST proxy event of a request to `fn`'s route, by a customer (an admin on admin-only routes)."""
+    """The REST proxy event of a request to `fn`'s route, by a customer (an admin on admin-only routes, a
+    service where the sample's body says so)."""
     assert fn.route is not None
     path = fn.route.path.format(**EXAMPLE_IDS)
     params = {k: v for k, v in EXAMPLE_IDS.items() if "{" + k + "}" in fn.route.path}
     headers = {"Content-Type": "application/json", "User-Agent": "sample"}
-    if fn.route.method in ("POST", "DELETE"):
+    if fn.route.method in ("POST", "PUT", "DELETE"):
         headers["Idempotency-Key"] = f"sample-{fn.name}"
     body = BODIES.get(fn.name)
     admin = fn.route.admin_only
@@ -437,7 +637,7 @@ def api_event(fn: catalog.Function) -> dict[str, Any]:
         headers=headers,
         query=QUERIES.get(fn.name, ""),
         body=json.dumps(body) if body is not None else None,
-        claims=cognito_claims(ADMIN if admin else CUSTOMER, admin=admin) if fn.route.authorizer else None,
+        claims=_caller(fn.name, admin) if fn.route.authorizer else None,
         path_parameters=params,
     )
     event["requestContext"].update(

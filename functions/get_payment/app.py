@@ -23,7 +23,7 @@ app = api.create_app()
 def read_payment(payment_id: str) -> Response[Any]:
     caller = api.caller(app)
     view = get_payment(services.payments_reader(), payment_id, viewer=caller.sub, admin=caller.is_admin)
-    return api.json_response(200, payment_resource(view.payment, view.refunds))
+    return api.json_response(200, payment_resource(view.payment, view.refunds, admin=caller.is_admin))
 
 
 handler = api.lambda_handler(app)

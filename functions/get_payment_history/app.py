@@ -23,7 +23,7 @@ app = api.create_app()
 def history(payment_id: str) -> Response[Any]:
     caller = api.caller(app)
     events = payment_history(services.payments_reader(), payment_id, viewer=caller.sub, admin=caller.is_admin)
-    return api.json_response(200, history_resource(payment_id, events))
+    return api.json_response(200, history_resource(payment_id, events, admin=caller.is_admin))
 
 
 handler = api.lambda_handler(app)

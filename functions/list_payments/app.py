@@ -38,7 +38,9 @@ def list_all(
         viewer=caller.sub,
         admin=caller.is_admin,
     )
-    return api.json_response(200, paging.body([payment_resource(p) for p in page.items], page.next_key))
+    return api.json_response(
+        200, paging.body([payment_resource(p, admin=caller.is_admin) for p in page.items], page.next_key)
+    )
 
 
 handler = api.lambda_handler(app)

@@ -7,7 +7,7 @@ from payments.subscriber import StripeBusEvent, subscriber
 
 def handle(event: StripeBusEvent) -> PaymentStatusOutcome:
     return apply_payment_intent_event(
-        event.detail, services.store(), services.gateway(), services.stripe_events()
+        event.detail, services.store(), services.gateway(), services.stripe_events(), services.risk_checks()
     )
 
 

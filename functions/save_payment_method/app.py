@@ -41,9 +41,10 @@ def save(
             services.payment_methods(),
             services.gateway(),
             services.publisher(),
+            usage=request.usage,
         )
         count("PaymentMethodsSaved" if saved.created else "PaymentMethodsSavedAgain")
-        return ApiResult(201 if saved.created else 200, payment_method_resource(saved.method))
+        return ApiResult(201 if saved.created else 200, payment_method_resource(saved.method, saved.setup))
 
     return api.idempotent_command(app, "save_payment_method", caller, run)
 

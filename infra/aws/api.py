@@ -1,4 +1,8 @@
-"""The public REST API: Cognito, the catalog's routes, validation, throttling, access logs and WAF.
+"""The public REST API: Cognito, the catalog's routes, validation, throttling, logs and WAF.
+
+Throttling: the stage's limits apply to every method, for all callers together; each route that calls
+Stripe has a tighter limit of its own (Stripe limits the whole account); WAF limits each client address
+(waf.py). There is no usage plan: no caller presents an API key, so a plan would limit nobody.
 
 Stripe's webhook is the one route without the authorizer: its body must reach the function byte for byte
 (the signature covers it), so it has no body model, no mapping template and no binary media type (and
@@ -11,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
@@ -63,8 +67,84 @@ def problem_template(response: catalog.GatewayResponse) -> str:
     return json.dumps(ordered, separators=(",", ":")).replace(json.dumps(ERROR_MESSAGE), ERROR_MESSAGE)
 
 
+def calls_stripe(spec: catalog.Function) -> bool:
+    """A route whose function holds the Stripe API key: each request spends Stripe's per-account rate."""
+    return spec.route is not None and catalog.STRIPE_API_KEY in spec.secrets
+
+
+def method_options_path(spec: catalog.Function) -> str:
+    """The route as StageOptions.method_options names it: `/payments/{payment_id}/refunds/POST`."""
+    assert spec.route is not None
+    return f"{spec.route.path}/{spec.route.method}"
+
+
 def _path_parameters(path: str) -> dict[str, bool]:
     return {f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", path)}
+
+
+def web_client(pool: cognito.IUserPool, config: StageConfig) -> cognito.UserPoolClient:
+    """The frontends' app client, with only the flows they use: SRP sign-in (the password never leaves
+    the browser) and refresh tokens (CDK adds ALLOW_REFRESH_TOKEN_AUTH to every client). The hosted
+    sign-in's authorization code flow only where the console's URLs are set; never the implicit grant
+    (tokens in the URL). Service callers have a client of their own."""
+    console = bool(config.console_callback_urls)
+    return pool.add_client(
+        "WebClient",
+        auth_flows=cognito.AuthFlow(user_srp=True),
+        generate_secret=False,  # a browser or app client cannot keep a secret: PKCE protects the code
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
+        disable_o_auth=not console,
+        o_auth=cognito.OAuthSettings(
+            flows=cognito.OAuthFlows(authorization_code_grant=True),
+            # USER_SCOPE (aws.cognito.signin.user.admin) is what the API's methods accept from people.
+            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.COGNITO_ADMIN],
+            callback_urls=list(config.console_callback_urls),
+            logout_urls=list(config.console_logout_urls) or None,
+        )
+        if console
+        else None,
+        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+    )
+
+
+def service_client(pool: cognito.IUserPool) -> cognito.UserPoolClient:
+    """Other services' app client: the client-credentials flow only, for the one scope SERVICE_SCOPE of
+    the resource server RESOURCE_SERVER; no user flows (CDK still lists ALLOW_REFRESH_TOKEN_AUTH, which
+    this flow never uses: it issues no refresh token). Its tokens have no user: the functions see the
+    client's id as `sub` (payments/http/auth.py)."""
+    scope = cognito.ResourceServerScope(
+        scope_name=catalog.SERVICE_SCOPE_NAME,
+        scope_description="Call the payments API as a trusted service: act for any customer",
+    )
+    server = pool.add_resource_server("ResourceServer", identifier=catalog.RESOURCE_SERVER, scopes=[scope])
+    return pool.add_client(
+        "ServiceClient",
+        generate_secret=True,  # held by the calling service's back end, never by a browser
+        auth_flows=cognito.AuthFlow(user_srp=False),
+        o_auth=cognito.OAuthSettings(
+            flows=cognito.OAuthFlows(client_credentials=True),
+            scopes=[cognito.OAuthScope.resource_server(server, scope)],
+        ),
+        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
+        access_token_validity=Duration.hours(1),
+    )
+
+
+def token_endpoint(pool: cognito.IUserPool, config: StageConfig) -> str | None:
+    """Where services get their tokens: a Cognito domain on our own pool (an existing pool's owners run
+    its domain; its token endpoint is theirs to hand out)."""
+    if not isinstance(pool, cognito.UserPool):
+        return None
+    domain = pool.add_domain(
+        "Domain",
+        cognito_domain=cognito.CognitoDomainOptions(
+            domain_prefix=f"{config.physical_name(catalog.SERVICE_NAME)}-{Aws.ACCOUNT_ID}"
+        ),
+    )
+    return f"{domain.base_url()}/oauth2/token"
 
 
 class PaymentsApi(Construct):
@@ -80,13 +160,9 @@ class PaymentsApi(Construct):
         self._config = config
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
         self.user_pool = self._user_pool(removal)
-        self.user_pool_client = self.user_pool.add_client(
-            "WebClient",
-            auth_flows=cognito.AuthFlow(user_srp=True),
-            generate_secret=False,  # a browser or app client cannot keep a secret
-            prevent_user_existence_errors=True,
-            enable_token_revocation=True,
-        )
+        self.user_pool_client = web_client(self.user_pool, config)
+        self.service_client = service_client(self.user_pool)
+        self.token_endpoint = token_endpoint(self.user_pool, config)
 
         access_logs = logs.LogGroup(
             self,
@@ -94,6 +170,7 @@ class PaymentsApi(Construct):
             retention=config.log_retention,
             removal_policy=removal,
         )
+        stripe_routes = [fn.spec for fn in functions.values() if calls_stripe(fn.spec)]
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -113,6 +190,17 @@ class PaymentsApi(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
                 metrics_enabled=True,
+                method_options={
+                    method_options_path(spec): apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=config.stripe_route_rate_limit,
+                        throttling_burst_limit=config.stripe_route_burst_limit,
+                        # A method's own settings replace the stage's: the same logging, repeated.
+                        logging_level=apigw.MethodLoggingLevel.ERROR,
+                        data_trace_enabled=False,
+                        metrics_enabled=True,
+                    )
+                    for spec in stripe_routes
+                },
                 tracing_enabled=True,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(
@@ -165,6 +253,9 @@ class PaymentsApi(Construct):
                     apigw.AuthorizationType.COGNITO if route.authorizer else apigw.AuthorizationType.NONE
                 ),
                 authorizer=authorizer if route.authorizer else None,
+                # With scopes the authorizer takes access tokens holding one of them (never ID tokens):
+                # people's (USER_SCOPE) and services' (SERVICE_SCOPE) alike (catalog.API_SCOPES).
+                authorization_scopes=list(catalog.API_SCOPES) if route.authorizer else None,
                 request_validator=validator,
                 request_parameters=parameters,
             )
@@ -177,15 +268,7 @@ class PaymentsApi(Construct):
                 acknowledge(method, "AwsSolutions-COG4", reason)
             self.methods[fn.spec.name] = method
 
-        self.rest_api.add_usage_plan(
-            "UsagePlan",
-            name=config.physical_name(catalog.SERVICE_NAME),
-            description="Stage-wide throttling for every caller",
-            throttle=apigw.ThrottleSettings(
-                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
-            ),
-            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
-        )
+        self._execution_logs(removal)
         open_paths = [
             f"/{catalog.API_STAGE}{fn.spec.route.path}"
             for fn in functions.values()
@@ -198,6 +281,21 @@ class PaymentsApi(Construct):
         self.base_url = (
             f"https://{config.domain_name}/{catalog.API_STAGE}/" if self.domain else self.rest_api.url
         )
+
+    def _execution_logs(self, removal: RemovalPolicy) -> logs.LogGroup:
+        """The stage's execution log group, made here so it has a retention (API Gateway would create it
+        at the first log line, kept forever). Its name is API Gateway's own for this API and stage."""
+        stage = self.rest_api.deployment_stage
+        group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{catalog.API_STAGE}",
+            retention=self._config.log_retention,
+            removal_policy=removal,
+        )
+        # Exists before the stage logs anything, so API Gateway never creates it first.
+        stage.node.add_dependency(group)
+        return group
 
     def _user_pool(self, removal: RemovalPolicy) -> cognito.IUserPool:
         config = self._config

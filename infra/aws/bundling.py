@@ -1,4 +1,4 @@
-"""The third-party dependency layer, bundled for arm64 / CPython 3.13 on this machine (no Docker).
+"""The third-party dependency layer, bundled for arm64 / CPython 3.14 on this machine (no Docker).
 
 pip downloads manylinux aarch64 wheels whatever the host, so `cdk synth` on an x86 laptop or CI builds
 the right layer. Besides the pins of requirements.txt, every transitive dependency is constrained to
@@ -25,8 +25,11 @@ from aws_cdk import aws_lambda as lambda_
 from infra import catalog
 
 PLATFORM = "manylinux2014_aarch64"
-PYTHON_VERSION = "3.13"
-RUNTIME = lambda_.Runtime.PYTHON_3_13
+# The newest runtime CDK knows. SnapStart takes Python 3.12 and later, and every locked dependency
+# ships a wheel for it (the compiled ones cp314 or abi3 manylinux2014 aarch64): this module's pip
+# command resolves the whole layer for 3.14.
+PYTHON_VERSION = "3.14"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PRUNE_SCRIPT = "prune_botocore.py"  # in the deps folder: runs in the Docker fallback too
 SERVICES = catalog.AWS_SERVICES
@@ -44,7 +47,7 @@ def lock_constraints(lock_file: Path) -> str:
 
 def _pip_install_command(target: Path, requirements: Path, constraints: Path) -> list[str] | None:
     """pip where there is one (the uv-managed .venv has none), else uv's pip interface."""
-    # No .pyc: they would be compiled by the host's Python, not 3.13, and only add size.
+    # No .pyc: they would be compiled by the host's Python, not the runtime's, and only add size.
     options = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--target", str(target)]
     files = ["-r", str(requirements), "-c", str(constraints)]
     interpreters = [sys.executable] if importlib.util.find_spec("pip") else []

@@ -16,6 +16,9 @@ from typing import Any, get_type_hints
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
+from infra import catalog
+from infra.aws.naming import physical_name
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGION = "eu-west-1"
 # The retention periods CloudWatch Logs accepts, in days.
@@ -53,9 +56,14 @@ class StageConfig:
     deletion_protection: bool
     log_retention_days: int
     log_level: str
-    # API Gateway stage throttling (steady requests per second and burst), also the usage plan's.
+    # API Gateway stage throttling (steady requests per second and burst): every method's default, for
+    # all callers together.
     api_rate_limit: int
     api_burst_limit: int
+    # Each route whose function calls Stripe with the API key (payments, refunds, captures, ...) is held
+    # to this instead: Stripe limits the whole account (docs/deploy.md, Limits).
+    stripe_route_rate_limit: int
+    stripe_route_burst_limit: int
     # WAF rate-based rule: requests per client IP in any 5-minute window.
     waf_rate_limit: int
     archive_retention_days: int
@@ -75,6 +83,12 @@ class StageConfig:
     user_pool_id: str | None = None
     alarm_email: str | None = None
     stripe_webhook_ips: tuple[str, ...] = ()
+    # The `iss` of the Order Service's order tokens (docs/risk.md, Amounts from the order).
+    order_token_issuer: str = catalog.ORDER_TOKEN_ISSUER
+    # The back-office console's hosted sign-in (authorization code with PKCE): where Cognito may send
+    # the code and the signed-out user. Empty: the app client has no OAuth flow at all.
+    console_callback_urls: tuple[str, ...] = ()
+    console_logout_urls: tuple[str, ...] = ()
     # Code roots, relative to the repository (tests point them elsewhere).
     functions_root: str = "functions"
     core_layer_root: str = "layers/core"
@@ -87,14 +101,14 @@ class StageConfig:
     @property
     def name_suffix(self) -> str:
         """Physical names carry the stage outside prod, so stages can share an account."""
-        return "" if self.is_prod else f"-{self.stage}"
+        return physical_name("", self.stage)
 
     @property
     def log_retention(self) -> logs.RetentionDays:
         return RETENTION_DAYS[self.log_retention_days]
 
     def physical_name(self, base: str) -> str:
-        return f"{base}{self.name_suffix}"
+        return physical_name(base, self.stage)
 
     def path(self, relative: str) -> Path:
         candidate = Path(relative)
@@ -109,6 +123,9 @@ _DEV = StageConfig(
     log_level="DEBUG",
     api_rate_limit=50,
     api_burst_limit=100,
+    # Stripe's sandbox allows 25 requests per second per account.
+    stripe_route_rate_limit=10,
+    stripe_route_burst_limit=20,
     waf_rate_limit=1000,
     archive_retention_days=7,
     mfa_required=False,
@@ -127,6 +144,10 @@ _PROD = StageConfig(
     log_level="INFO",
     api_rate_limit=500,
     api_burst_limit=1000,
+    # Stripe's live mode allows 100 requests per second per account and 25 per endpoint (creating
+    # PaymentIntents, refunds, ...) by default: raise both with Stripe's increase (docs/scaling.md).
+    stripe_route_rate_limit=25,
+    stripe_route_burst_limit=50,
     waf_rate_limit=2000,
     archive_retention_days=90,
     mfa_required=True,
@@ -192,8 +213,34 @@ def resolve_stage(node: Node, stage: str) -> StageConfig:
 
 
 def region(node: Node) -> str:
-    """The CLI's region (profile or AWS_REGION) when there is one, else a default: synth needs no account."""
-    for variable in ("CDK_DEFAULT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"):
+    """The region to deploy to, first found (docs/deploy.md, Region):
+
+    1. `-c region=<name>`;
+    2. AWS_REGION, then AWS_DEFAULT_REGION;
+    3. the region of the AWS profile (AWS_PROFILE, else `default`, in the AWS config file);
+    4. `default_region` in cdk.json, else DEFAULT_REGION.
+
+    CDK_DEFAULT_REGION is not read: the CLI sets it to us-east-1 when nothing names a region, which would
+    hide the default. Nothing here calls AWS (synth needs no account or network)."""
+    explicit = node.try_get_context("region")
+    if explicit:
+        return str(explicit)
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if os.environ.get(variable):
             return os.environ[variable]
+    profile_region = _profile_region()
+    if profile_region:
+        return profile_region
     return str(node.try_get_context("default_region") or DEFAULT_REGION)
+
+
+def _profile_region() -> str | None:
+    """The `region` of the AWS profile, as the AWS CLI reads it (a file read; no instance metadata)."""
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        found = botocore.session.Session().get_scoped_config().get("region")
+    except botocore.exceptions.ProfileNotFound:
+        return None
+    return str(found) if found else None

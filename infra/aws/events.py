@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import jsii
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -22,7 +23,7 @@ from infra import catalog
 from infra.aws.config import StageConfig
 from infra.aws.functions import PaymentFunction
 from infra.aws.nag import acknowledge
-from infra.aws.naming import construct_id
+from infra.aws.naming import construct_id, dead_letter_queue_name
 
 # EventBridge retries delivery with backoff for up to a day; Lambda then retries a failing handler twice.
 DELIVERY_RETRY_ATTEMPTS = 185
@@ -60,19 +61,30 @@ def event_pattern(pattern: dict[str, list[str]]) -> events.EventPattern:
 
 
 class PaymentEvents(Construct):
-    def __init__(self, scope: Construct, id_: str, *, config: StageConfig) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: StageConfig, key: kms.IKey) -> None:
         super().__init__(scope, id_)
         self._config = config
-        self.bus = events.EventBus(self, "Bus", event_bus_name=config.physical_name(catalog.EVENT_BUS))
+        # The service's key encrypts the events (custom events: ours and Stripe's), the rules' patterns
+        # and targets, and the archive; CDK adds the key policy statements EventBridge needs, each
+        # conditioned on this bus. Publishers need no key permission: EventBridge encrypts.
+        bus_name = config.physical_name(catalog.EVENT_BUS)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=bus_name, kms_key=key)
         # Both sources are archived, so any subscriber can be replayed after a fix.
-        self.archive = self.bus.archive(
+        # Archive, not bus.archive(): CDK 2.275's EventBus.archive() drops kms_key. Same scope and id, so
+        # the same logical id as before (a replaced archive would lose what it holds). The bus is named by
+        # its formatted ARN: the key's policy for the archive names the bus, and a reference to the bus
+        # (which names the key) would make the two depend on each other.
+        bus_arn = Stack.of(self).format_arn(service="events", resource="event-bus", resource_name=bus_name)
+        self.archive = events.Archive(
+            self.bus,
             "Archive",
+            source_event_bus=events.EventBus.from_event_bus_arn(self, "BusByArn", bus_arn),
             description="Stripe and domain events on the payments bus, for replays",
-            event_pattern=events.EventPattern(
-                source=[catalog.DOMAIN_EVENT_SOURCE, catalog.STRIPE_EVENT_SOURCE],
-            ),
+            event_pattern=events.EventPattern(source=list(catalog.ARCHIVED_SOURCES)),
             retention=Duration.days(config.archive_retention_days),
+            kms_key=key,
         )
+        self.archive.node.add_dependency(self.bus)
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
 
     def subscribe(self, fn: PaymentFunction) -> events.Rule:
@@ -119,7 +131,7 @@ class PaymentEvents(Construct):
         dlq = sqs.Queue(
             self,
             f"{construct_id(name)}DeadLetters",
-            queue_name=f"{self._config.physical_name(catalog.SERVICE_NAME)}-{name}-dlq",
+            queue_name=dead_letter_queue_name(self._config.stage, name),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -20,15 +20,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import catalog
+from infra.aws import naming
 from infra.aws.bundling import ARCHITECTURE, RUNTIME, deps_layer_code
 from infra.aws.config import REPO_ROOT, StageConfig
 from infra.aws.nag import acknowledge
 from infra.aws.naming import construct_id
 
 HANDLER = "app.handler"
-# Read actions that also apply to a table's indexes; writes never target an index.
-INDEX_ACTIONS = frozenset({"dynamodb:Query", "dynamodb:Scan"})
-WRITE_ACCESS = frozenset({catalog.Access.WRITE, catalog.Access.READ_WRITE})
+INDEX_QUERY = "dynamodb:Query"  # the one action a function takes on an index (writes never target one)
 ASSET_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"]
 
 
@@ -54,14 +53,19 @@ def policy_statements(spec: catalog.Function, resources: Resources, region: str)
     statements: list[iam.PolicyStatement] = []
     for table_spec, access in spec.tables.items():
         table_arn = resources.tables[table_spec.name].table_arn
-        actions = catalog.TABLE_ACTIONS[access]
-        statements.append(iam.PolicyStatement(actions=list(actions), resources=[table_arn]))
-        index_actions = sorted(INDEX_ACTIONS.intersection(actions))
-        if table_spec.indexes and index_actions:
-            statements.append(iam.PolicyStatement(actions=index_actions, resources=[f"{table_arn}/index/*"]))
+        if access.actions:
+            statements.append(iam.PolicyStatement(actions=list(access.actions), resources=[table_arn]))
+        indexes = access.indexes_of(table_spec)
+        if indexes:
+            # Each index by name (<table ARN>/index/<name>): only the indexes the function queries.
+            statements.append(
+                iam.PolicyStatement(
+                    actions=[INDEX_QUERY], resources=[f"{table_arn}/index/{name}" for name in indexes]
+                )
+            )
     if spec.tables or spec.secrets:
         # The key is only usable through the services that hold data under it (kms:ViaService).
-        writes = any(access in WRITE_ACCESS for access in spec.tables.values())
+        writes = any(access.stores for access in spec.tables.values())
         services = (["dynamodb"] if spec.tables else []) + (["secretsmanager"] if spec.secrets else [])
         statements.append(
             iam.PolicyStatement(
@@ -88,6 +92,16 @@ def policy_statements(spec: catalog.Function, resources: Resources, region: str)
                 actions=["events:PutEvents"],
                 resources=[resources.bus.event_bus_arn],
                 conditions={"StringEquals": {"events:source": spec.publishes}},
+            )
+        )
+    if spec.invokes:
+        statements.append(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{pattern}"
+                    for pattern in spec.invokes
+                ],
             )
         )
     return statements
@@ -143,7 +157,7 @@ class PaymentFunction(Construct):
             raise FileNotFoundError(
                 f"function {spec.name!r} is in infra/catalog.py but {code_dir}/app.py is missing"
             )
-        function_name = f"{config.physical_name(catalog.SERVICE_NAME)}-{spec.name}"
+        function_name = naming.function_name(config.stage, spec.name)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
         self.log_group = logs.LogGroup(
@@ -172,6 +186,8 @@ class PaymentFunction(Construct):
             "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             **resources.environment(spec),
         }
+        if catalog.ORDER_TOKEN_ISSUER_ENV in environment:
+            environment[catalog.ORDER_TOKEN_ISSUER_ENV] = config.order_token_issuer  # the stage's
         self.function = lambda_.Function(
             self,
             "Function",
@@ -202,28 +218,18 @@ class PaymentFunction(Construct):
                 plugin="Annotation",
             )
 
+        for pattern in spec.invokes:
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:{pattern}]",
+                "lambda:InvokeFunction on the functions the catalog names by pattern (the risk hook ops "
+                "deploy as risk-hook-<name>): its name is data, set without a deploy.",
+            )
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
             "xray:PutTraceSegments/PutTelemetryRecords (added by active tracing) have no resource-level "
             "permissions; X-Ray only accepts Resource '*'.",
-        )
-        stack = Stack.of(self)
-        for table_spec in spec.tables:
-            if table_spec.indexes:
-                table = resources.tables[table_spec.name].node.default_child
-                assert isinstance(table, dynamodb.CfnTable)
-                acknowledge(
-                    self.role,
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(table)}.Arn>/index/*]",
-                    f"dynamodb:Query on the indexes of the {table_spec.name} table, which the catalog lets "
-                    f"{spec.name} read (index ARNs are <table ARN>/index/<name>).",
-                )
-        acknowledge(
-            self.function,
-            "AwsSolutions-L1",
-            "python3.13 is the newest runtime that every pinned runtime dependency supports "
-            "(see layers/deps/requirements.txt); move on when the dependencies do.",
         )
 
     @property

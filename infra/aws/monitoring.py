@@ -1,14 +1,15 @@
 """Alarms (to one encrypted SNS topic) and the business dashboard.
 
 Custom metrics come from the functions through Powertools (EMF in the logs): namespace
-`catalog.METRICS_NAMESPACE`, dimension `service=payments`.
+`catalog.METRICS_NAMESPACE`, dimensions `catalog.metric_dimensions(stage)` (`service` and `stage`, which
+payments.observability puts on every metric), so the alarms and the dashboard of one stage read only it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -26,6 +27,11 @@ from infra.aws.naming import construct_id
 
 FIVE_MINUTES = Duration.minutes(5)
 BUSINESS_COUNTS = ("PaymentsSucceeded", "PaymentsFailed", "RefundsIssued", "DisputesOpened")
+# payments/application/fraud_signals.py and payment_intents.py (docs/risk.md, Radar and early fraud warnings).
+RADAR_COUNTS = ("FraudWarnings", "FraudWarningRefunds", "RadarBlocked")
+# Our checks before Stripe and their review holds (docs/risk.md, Checks before Stripe, Review holds):
+# payments/application/process_payment.py, payment_intents.py and manage_payment.py.
+RISK_COUNTS = ("RiskBlocked", "RiskHeld", "RiskApproved", "RiskRejected", "RiskExpired")
 # Where our books and Stripe may disagree: each counts what should never happen, so any value above 0
 # in 5 minutes alarms. No data is normal (JanitorUnsettled reports 0 each run, the others only on a hit).
 MONEY_MISMATCHES: dict[str, str] = {
@@ -38,13 +44,18 @@ MONEY_MISMATCHES: dict[str, str] = {
 }
 # Reported by every completed reconciliation run (payments/application/reconciliation.py).
 RECONCILIATION_METRIC = "ReconciliationUnexplainedDifferences"
+# Reported by every run of the dispute deadline watcher (payments/application/dispute_deadlines.py).
+DISPUTES_PAST_DUE_METRIC = "DisputesPastDue"
 
 
-def service_metric(name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
+def service_metric(
+    name: str, statistic: str = "Sum", period: Duration = FIVE_MINUTES, *, stage: str
+) -> cloudwatch.Metric:
+    """One of the functions' own metrics, of `stage` alone: two stages in one account never mix."""
     return cloudwatch.Metric(
         namespace=catalog.METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": catalog.SERVICE_NAME},
+        dimensions_map=catalog.metric_dimensions(stage),
         statistic=statistic,
         period=period,
     )
@@ -64,6 +75,7 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self._prefix = config.physical_name(catalog.SERVICE_NAME)
+        self._stage = config.stage
         self.topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -71,12 +83,36 @@ class Monitoring(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        # CloudWatch publishes to the encrypted topic, so it must be able to use the key.
+        # enforce_ssl's deny replaces SNS's default policy, so nothing may publish unless allowed here:
+        # CloudWatch, for this stack's alarms only (their names carry the prefix, see _alarm), and the
+        # key it needs to publish to an encrypted topic, under the same conditions.
+        cloudwatch_alarms = {
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            "ArnLike": {
+                "aws:SourceArn": Stack.of(self).format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=f"{self._prefix}-*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            },
+        }
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=cloudwatch_alarms,
+            )
+        )
         key.add_to_resource_policy(
             iam.PolicyStatement(
+                sid="CloudWatchAlarmsUseKeyForTopic",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],  # in a key policy, "*" is this key
+                conditions=cloudwatch_alarms,
             )
         )
         if config.alarm_email:
@@ -114,7 +150,7 @@ class Monitoring(Construct):
             )
         self._alarm(
             "OutboxOldestUnpublished",
-            service_metric("OutboxOldestUnpublishedSeconds", "Maximum"),
+            service_metric("OutboxOldestUnpublishedSeconds", "Maximum", stage=self._stage),
             threshold=config.alarm_outbox_oldest_seconds,
             description="Domain events are waiting to be published; subscribers are behind.",
             # The relay reports on every run (0 when the outbox is empty): silence means it stopped.
@@ -122,14 +158,14 @@ class Monitoring(Construct):
         )
         self._alarm(
             "WebhookSignatureFailures",
-            service_metric("WebhookSignatureFailures"),
+            service_metric("WebhookSignatureFailures", stage=self._stage),
             threshold=config.alarm_webhook_signature_failures_per_5min,
             description="Webhook requests failed signature checks: a new secret not yet stored, or probing.",
         )
         for metric, description in MONEY_MISMATCHES.items():
             self._alarm(
                 metric,
-                service_metric(metric),
+                service_metric(metric, stage=self._stage),
                 threshold=0,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=description,
@@ -138,13 +174,26 @@ class Monitoring(Construct):
         # keeps the last state: in alarm from a run with unexplained differences until a clean one.
         self._alarm(
             RECONCILIATION_METRIC,
-            service_metric(RECONCILIATION_METRIC, "Maximum"),
+            service_metric(RECONCILIATION_METRIC, "Maximum", stage=self._stage),
             threshold=0,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             missing=cloudwatch.TreatMissingData.IGNORE,
             description=(
                 "A reconciliation run found differences between the ledger and Stripe that timing does not "
                 "explain: see GET /v1/reconciliation/runs (and its differences as CSV)."
+            ),
+        )
+        # Disputes still waiting for our evidence after Stripe's deadline. The watcher reports every 15
+        # minutes, 0 included: an hour without a report means it stopped, which alarms too.
+        self._alarm(
+            DISPUTES_PAST_DUE_METRIC,
+            service_metric(DISPUTES_PAST_DUE_METRIC, "Maximum", Duration.hours(1), stage=self._stage),
+            threshold=0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            description=(
+                "Disputes needing a response are past Stripe's evidence deadline: see "
+                "GET /v1/disputes?status=needs_response (docs/disputes.md)."
             ),
         )
         self.dashboard = self._dashboard(api)
@@ -179,14 +228,19 @@ class Monitoring(Construct):
 
     def _dashboard(self, api: PaymentsApi) -> cloudwatch.Dashboard:
         stage = api.rest_api.deployment_stage
-        lag = [service_metric("WebhookLagSeconds", s) for s in ("p50", "p99", "Maximum")]
+        lag = [service_metric("WebhookLagSeconds", s, stage=self._stage) for s in ("p50", "p99", "Maximum")]
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self._prefix)
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Payments", left=[service_metric(n) for n in BUSINESS_COUNTS[:2]], width=8
+                title="Payments",
+                left=[service_metric(n, stage=self._stage) for n in BUSINESS_COUNTS[:2]],
+                width=8,
             ),
             cloudwatch.GraphWidget(
-                title="Refunds and disputes", left=[service_metric(n) for n in BUSINESS_COUNTS[2:]], width=8
+                title="Refunds and disputes",
+                left=[service_metric(n, stage=self._stage) for n in BUSINESS_COUNTS[2:]],
+                right=[service_metric(DISPUTES_PAST_DUE_METRIC, "Maximum", stage=self._stage)],
+                width=8,
             ),
             cloudwatch.GraphWidget(title="Webhook lag (s): Stripe event to bus", left=lag, width=8),
         )
@@ -207,8 +261,20 @@ class Monitoring(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Outbox and webhook signatures",
-                left=[service_metric("OutboxOldestUnpublishedSeconds", "Maximum")],
-                right=[service_metric("WebhookSignatureFailures")],
+                left=[service_metric("OutboxOldestUnpublishedSeconds", "Maximum", stage=self._stage)],
+                right=[service_metric("WebhookSignatureFailures", stage=self._stage)],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Stripe Radar: early fraud warnings (and their refunds), blocked charges",
+                left=[service_metric(n, stage=self._stage) for n in RADAR_COUNTS],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Risk checks: payments blocked, held for review, and how holds were decided",
+                left=[service_metric(n, stage=self._stage) for n in RISK_COUNTS],
                 width=8,
             ),
         )

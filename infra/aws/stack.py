@@ -26,7 +26,7 @@ class PaymentsStack(Stack):
 
         self.security = Security(self, "Security", config=config)
         self.tables = Tables(self, "Tables", config=config, key=self.security.key)
-        self.events = PaymentEvents(self, "Events", config=config)
+        self.events = PaymentEvents(self, "Events", config=config, key=self.security.key)
         self.functions = Functions(
             self,
             "Functions",
@@ -77,8 +77,18 @@ class PaymentsStack(Stack):
                 self.api.user_pool_client.user_pool_client_id,
                 "App client for the frontends",
             ),
+            "ServiceClientId": (
+                self.api.service_client.user_pool_client_id,
+                f"App client for other services: client credentials, scope {catalog.SERVICE_SCOPE} (its "
+                "secret: aws cognito-idp describe-user-pool-client)",
+            ),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Subscribe on-call here"),
         }
+        if self.api.token_endpoint:
+            outputs["TokenEndpoint"] = (
+                self.api.token_endpoint,
+                f"Services POST grant_type=client_credentials&scope={catalog.SERVICE_SCOPE} here",
+            )
         if self.api.domain:
             outputs["CustomDomainTarget"] = (
                 self.api.domain.domain_name_alias_domain_name,

@@ -1,5 +1,5 @@
 """The API's web ACL: AWS managed rule groups, a per-IP rate limit, and optionally Stripe's addresses as
-the only callers of the webhook.
+the only callers of the webhook; its log (Authorization redacted), kept as long as the stage's logs.
 
 The body-inspecting groups skip the unauthenticated (webhook) paths: a Stripe event quoting a customer's
 text must not be blocked (Stripe would retry for days, then disable the endpoint), and its size is API
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -37,6 +39,9 @@ STRIPE_WEBHOOK_IPS = (
     "54.187.216.72",
 )
 Statement = wafv2.CfnWebACL.StatementProperty
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+# Headers never written to the WAF log: the caller's bearer token.
+REDACTED_HEADERS = ("authorization",)
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -104,6 +109,40 @@ class WebFirewall(Construct):
         wafv2.CfnWebACLAssociation(
             self, "Association", resource_arn=stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
         )
+        self.log_group = self._logging()
+
+    def _logging(self) -> logs.LogGroup:
+        """Every request the web ACL sees, with the rule that decided, kept as long as the other logs.
+        The Authorization header (a bearer token) is replaced by REDACTED before the log is written."""
+        config = self._config
+        group = logs.LogGroup(
+            self,
+            "Logs",
+            # WAF logs only to log groups whose name starts so.
+            log_group_name=f"{WAF_LOG_GROUP_PREFIX}{config.physical_name(catalog.SERVICE_NAME)}",
+            retention=config.log_retention,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        logging = wafv2.CfnLoggingConfiguration(
+            self,
+            "Logging",
+            resource_arn=self.web_acl.attr_arn,
+            # The group's ARN without the `:*` CDK's log_group_arn ends in, as WAF wants it.
+            log_destination_configs=[
+                Stack.of(self).format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=group.log_group_name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
+            ],
+        )
+        logging.node.add_dependency(group)
+        return group
 
     def _web_acl(self, open_paths: list[str]) -> wafv2.CfnWebACL:
         """AWS managed groups, a per-IP rate limit and, optionally, Stripe's addresses on the webhook."""

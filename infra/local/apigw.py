@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from infra import catalog
+from infra.local.tokens import authorizer_claims, identity_claims
 
 
 def build_rest_event(
@@ -71,19 +72,10 @@ def build_rest_event(
     }
 
 
-def cognito_claims(sub: str, *, admin: bool = False, email: str | None = None) -> dict[str, str]:
-    """Claims as a Cognito User Pool authorizer hands them to a REST API (all values strings)."""
-    claims = {
-        "sub": sub,
-        "cognito:username": sub,
-        "email": email or f"{sub}@example.com",
-        "token_use": "id",
-        "iss": "https://cognito-idp.local/local_pool",
-        "aud": "local-client",
-    }
-    if admin:
-        claims["cognito:groups"] = catalog.ADMIN_GROUP
-    return claims
+def cognito_claims(sub: str, *, admin: bool = False, service: bool = False) -> dict[str, str]:
+    """An access token's claims as a Cognito User Pool authorizer hands them to a REST API (all values
+    strings): a person's (an admin's with the admin group), or a service's (client credentials)."""
+    return authorizer_claims(identity_claims(sub, admin=admin, service=service))
 
 
 # --------------------------------------------------------------------------- routing

@@ -83,7 +83,7 @@ class ApiClient:
         sent = {"Content-Type": "application/json", **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
-        if method in ("POST", "DELETE"):
+        if method in ("POST", "PUT", "DELETE"):
             sent.setdefault("Idempotency-Key", idempotency_key or str(uuid.uuid4()))
         data = None if body is None else json.dumps(body).encode()
         return request(method, self.api_url + path, body=data, headers=sent)

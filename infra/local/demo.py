@@ -21,7 +21,7 @@ from infra.local.client import ApiClient, HttpResult, request
 from infra.local.launcher import against_local_stack
 from infra.local.runtime import code_exists
 from infra.local.settings import StackState
-from infra.local.tokens import DEFAULT_SUBS, issue_token
+from infra.local.tokens import DEFAULT_SUBS, issue_order_token, issue_token
 
 WAIT_S = 15.0
 RETURN_URL = "https://shop.example/checkout/complete"
@@ -57,6 +57,13 @@ class Failed(Exception):
     pass
 
 
+def _shown(body: Any) -> Any:
+    """The body as printed: an order token is a few hundred characters, its start says enough."""
+    if isinstance(body, dict) and isinstance(body.get("order_token"), str):
+        return {**body, "order_token": body["order_token"][:24] + "..."}
+    return body
+
+
 def money(amount: int, currency: str) -> str:
     if currency in ZERO_DECIMAL:
         return f"{amount} {currency.upper()}"
@@ -89,6 +96,9 @@ class Demo:
         self.alice = ApiClient(self.state.api_url, issue_token(secret, DEFAULT_SUBS["customer"]))
         self.bob = ApiClient(self.state.api_url, issue_token(secret, "bob"))
         self.admin = ApiClient(self.state.api_url, issue_token(secret, DEFAULT_SUBS["admin"], admin=True))
+        self.service = ApiClient(
+            self.state.api_url, issue_token(secret, DEFAULT_SUBS["service"], service=True)
+        )
 
     # ------------------------------------------------------------------ printing and checking
 
@@ -97,7 +107,7 @@ class Demo:
         print(f"    {text}", flush=True)
 
     def call(self, who: str, client: ApiClient, method: str, path: str, body: Any = None) -> HttpResult:
-        shown = f"  {json.dumps(body, separators=(',', ':'))}" if body is not None else ""
+        shown = f"  {json.dumps(_shown(body), separators=(',', ':'))}" if body is not None else ""
         print(f"  -> {who:<10} {method} /v1{path}{shown}", flush=True)
         result = client.call(method, path, body)
         data = result.json if result.body.startswith(b"{") else None
@@ -155,10 +165,15 @@ class Demo:
             f"{what} did not show within {WAIT_S:.0f} s (last: {last}); see make dev's dispatch lines"
         )
 
-    def pay(self, card: str, amount: int, **extra: Any) -> HttpResult:
+    def order(self, amount: int, customer: str = DEFAULT_SUBS["customer"]) -> tuple[str, str]:
+        """A new order of `customer` and the token the Order Service gives its frontend for it."""
         self.orders += 1
-        body = {"order_id": f"demo-{self.run}-{self.orders}", "amount": amount, "currency": "usd",
-                "payment_method_id": card, **extra}  # fmt: skip
+        order_id = f"demo-{self.run}-{self.orders}"
+        return order_id, issue_order_token(order_id, amount, "usd", customer)
+
+    def pay(self, card: str, amount: int, **extra: Any) -> HttpResult:
+        _, token = self.order(amount)
+        body = {"order_token": token, "payment_method_id": card, **extra}
         return self.call("alice", self.alice, "POST", "/payments", body)
 
     # ------------------------------------------------------------------ the flows
@@ -202,6 +217,21 @@ class Demo:
             WEBHOOK_STATUS,
         )
         self.check(done["status"] == "succeeded", "succeeded once Stripe's webhook arrived")
+
+    def order_terms(self) -> None:
+        order_id, token = self.order(3300)
+        visa = {"order_token": token, "payment_method_id": "pm_card_visa"}
+        changed = self.expect(self.call("alice", self.alice, "POST", "/payments", {**visa, "amount": 1}), 422)
+        self.check(changed["code"] == "order_token_mismatch", "the body cannot change the order's amount")
+        borrowed = self.expect(self.call("bob", self.bob, "POST", "/payments", visa), 422)
+        self.check(borrowed["code"] == "order_token_customer_mismatch", "nor can Bob pay Alice's order")
+        paid = self.expect(self.call("alice", self.alice, "POST", "/payments", visa), 201)
+        self.check((paid["order_id"], paid["amount"]) == (order_id, 3300), "Alice pays the order's 33.00 USD")
+        other_id, _ = self.order(1200)
+        for_bob = {"order_id": other_id, "amount": 1200, "currency": "usd", "customer_id": "bob",
+                   "payment_method_id": "pm_card_visa"}  # fmt: skip
+        charged = self.expect(self.call("service", self.service, "POST", "/payments", for_bob), 201)
+        self.check(charged["customer_id"] == "bob", "a service (payments/service scope) states them for Bob")
 
     def manual_capture(self) -> None:
         payment = self.expect(self.pay("pm_card_visa", 7500, capture="manual"), 201)
@@ -323,6 +353,7 @@ def reconciliation(demo: Demo) -> None:
 STEPS: list[tuple[str, Callable[[Demo], None]]] = [
     ("A card payment succeeds", Demo.card_payment),
     ("A card is declined", Demo.decline),
+    ("Amounts from the order", Demo.order_terms),
     ("3-D Secure, completed", Demo.three_d_secure),
     ("Manual capture", Demo.manual_capture),
     ("A partial, then a full refund", Demo.refunds),

@@ -17,7 +17,7 @@ from infra.local.console import Console
 from infra.local.runtime import code_exists
 from infra.local.settings import ConfigError, LocalSettings, StackState
 from infra.local.stack import LocalStack, StartupError
-from infra.local.tokens import DEFAULT_SUBS, issue_token
+from infra.local.tokens import DEFAULT_SUBS, issue_order_token, issue_token
 
 EXIT_CONFIG = 2
 SECOND_CUSTOMER = "bob"
@@ -28,6 +28,8 @@ def banner(settings: LocalSettings, state: StackState) -> str:
     customer = issue_token(state.jwt_secret, DEFAULT_SUBS["customer"])
     other = issue_token(state.jwt_secret, SECOND_CUSTOMER)
     admin = issue_token(state.jwt_secret, DEFAULT_SUBS["admin"], admin=True)
+    service = issue_token(state.jwt_secret, DEFAULT_SUBS["service"], service=True)
+    order = issue_order_token("order-1001", 2599, "usd", DEFAULT_SUBS["customer"])
     if state.stripe_url:
         stripe = f"emulator {state.stripe_url} (signed webhooks -> {settings.webhook_url})"
     else:
@@ -43,7 +45,11 @@ def banner(settings: LocalSettings, state: StackState) -> str:
         if missing
         else ""
     )
-    body = '{"order_id":"order-1001","amount":2599,"currency":"usd","payment_method_id":"pm_card_visa"}'
+    body = '{"order_token":"\'"$ORDER_TOKEN"\'","payment_method_id":"pm_card_visa"}'
+    service_body = (
+        '{"order_id":"order-1002","amount":1250,"currency":"usd","customer_id":"bob",'
+        '"payment_method_id":"pm_card_visa"}'
+    )
     return f"""
 ================================================================================
  Payments service, locally (everything on 127.0.0.1; Ctrl-C stops it all)
@@ -56,15 +62,23 @@ def banner(settings: LocalSettings, state: StackState) -> str:
 
   Webhook signing secret (STRIPE_WEBHOOK_SECRET): {state.webhook_secret}
 
-  Tokens (12 h; `make -s token ROLE=customer|admin SUB=<id>` prints more):
+  Tokens (12 h; `make -s token ROLE=customer|admin|service SUB=<id>` prints more):
 export CUSTOMER_TOKEN={customer}
 export OTHER_CUSTOMER_TOKEN={other}
 export ADMIN_TOKEN={admin}
+export SERVICE_TOKEN={service}
+
+  The Order Service's token for order-1001 (25.99 USD, alice's; customers pay by order token only;
+  `make -s order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<customer>` prints more):
+export ORDER_TOKEN={order}
 
   Try it:
 curl -s -X POST {api}/payments -H "Authorization: Bearer $CUSTOMER_TOKEN" \\
   -H "Content-Type: application/json" -H "Idempotency-Key: $RANDOM$RANDOM" \\
   -d '{body}'
+curl -s -X POST {api}/payments -H "Authorization: Bearer $SERVICE_TOKEN" \\
+  -H "Content-Type: application/json" -H "Idempotency-Key: $RANDOM$RANDOM" \\
+  -d '{service_body}'
 curl -s {api}/payments -H "Authorization: Bearer $CUSTOMER_TOKEN"
 curl -s {api}/payments/<payment id> -H "Authorization: Bearer $CUSTOMER_TOKEN"
 curl -s -X POST {api}/payments/<payment id>/refunds -H "Authorization: Bearer $ADMIN_TOKEN" \\

@@ -2,6 +2,11 @@
 dispatcher receives from it, invokes the subscriber's handler with the EventBridge event, retries a
 failure (like the rule's retry policy) and then parks the event in the subscriber's DLQ.
 
+What it parks is what the deployed stack's DLQ receives for a handler that kept failing: EventBridge
+invokes Lambda asynchronously, so the queue is the function's on-failure destination and gets Lambda's
+invocation record (`failure_record`: the event under `requestPayload`, the error under
+`responsePayload`, the attempts under `requestContext`), not the bare event. tools/operations reads it.
+
 Used by the integration tests (drain until quiet) and by `make dev` (a polling loop)."""
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from infra import catalog
+from infra.local.environment import ACCOUNT, REGION
 
 logger = logging.getLogger("dispatcher")
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -41,7 +48,7 @@ class EventDispatcher:
     sqs: Any
     routes: dict[str, tuple[str, str]]  # function -> (queue url, dlq url)
     max_attempts: int = 3
-    account: str = "123456789012"
+    account: str = ACCOUNT
     context_factory: Callable[[str], Any] | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
     log: list[Delivery] = field(default_factory=list)
@@ -94,7 +101,8 @@ class EventDispatcher:
             outcome = "dlq" if attempt >= self.max_attempts else "retry"
             self._record(function, event, attempt, outcome, f"{type(error).__name__}: {error}")
             if outcome == "dlq":
-                self.sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(event))
+                record = failure_record(function, event, attempt, error, self.account)
+                self.sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(record))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             elif self.retry_delay is not None:
                 self.sqs.change_message_visibility(
@@ -132,6 +140,33 @@ class EventDispatcher:
         )
         if self.on_delivery:
             self.on_delivery(delivery)
+
+
+def failure_record(
+    function: str, event: dict[str, Any], attempts: int, error: Exception, account: str
+) -> dict[str, Any]:
+    """Lambda's record of an asynchronous invocation that failed `attempts` times (what its on-failure
+    destination receives, as documented for Lambda's destinations)."""
+    request_id = str(uuid.uuid4())
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"arn:aws:lambda:{REGION}:{account}:function:{function}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {
+            # The pool's invocation errors carry the handler's own exception type.
+            "errorType": getattr(error, "error_type", None) or type(error).__name__,
+            "errorMessage": str(error),
+            "requestId": request_id,
+            "stackTrace": [],
+        },
+    }
 
 
 def subscriber_names() -> list[str]:

@@ -11,6 +11,7 @@ from infra.local import resources
 from infra.local.settings import ROOT
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account, which the local stack's ARNs name
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

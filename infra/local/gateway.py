@@ -14,7 +14,8 @@
   problem, as deployed (raw API Gateway would say 403 "Missing Authentication Token"; the stack's
   gateway response turns it into a 404);
 - local only: a catalog route whose function is not written yet answers 501 `not_implemented`, and
-  /v1/openapi.json and /v1/docs (Swagger UI) document the API.
+  /v1/openapi.json and /v1/docs (Swagger UI) document the API; `/_local/lambda` is the Lambda API's
+  Invoke and GetFunctionConfiguration for the operator tools (infra/local/lambda_api.py).
 
 Every request gets an HTTP answer: a failure of the local runtime itself (a worker that cannot be started)
 is a 502, a defect of the gateway a 500, never a dropped connection. It serves on infra/local/loopback.py
@@ -35,6 +36,7 @@ from traceback import format_exception_only
 from typing import Any, Protocol
 
 from infra import catalog
+from infra.local import lambda_api
 from infra.local.apigw import Match, Route, build_rest_event, catalog_routes, resolve
 from infra.local.docs import ApiDocs
 from infra.local.loopback import LoopbackHandler, LoopbackServer, RequestLine
@@ -126,8 +128,10 @@ class LocalGateway:
         log: LogLine,
         *,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
+        lambda_functions: lambda_api.LocalLambdaApi | None = None,
     ) -> None:
         self._invoker = invoker
+        self._lambda = lambda_functions
         self._jwt_secret = jwt_secret
         self._docs = docs
         self._log = log
@@ -153,6 +157,9 @@ class LocalGateway:
             return Response(302, headers=[("Location", f"{STAGE}/docs")])
         if path == HEALTH_PATH:
             return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
+        if self._lambda is not None and lambda_api.handles(path):
+            answer = self._lambda.answer(request.method, path, dict(request.headers), request.body)
+            return Response(answer.status, answer.body, answer.headers, answer.function, answer.note)
         if path != STAGE and not path.startswith(STAGE + "/"):
             # No stage matched: API Gateway answers before any of the API's gateway responses apply.
             return Response(403, b'{"message":"Forbidden"}', [("Content-Type", "application/json")])
@@ -289,7 +296,8 @@ class LocalGateway:
         if response.note:
             parts.append(response.note.strip())
         level = "warn" if response.status == 501 else "error" if response.status >= 500 else "info"
-        self._log("webhook" if webhook else "api", " ".join(p for p in parts if p), level)
+        tag = "webhook" if webhook else "lambda" if lambda_api.handles(request.path) else "api"
+        self._log(tag, " ".join(p for p in parts if p), level)
 
 
 def proxy_event(

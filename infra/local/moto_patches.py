@@ -2,7 +2,10 @@
 
 - Atomic conditional writes: moto checks a condition and then writes without a lock, so two threads of
   its server could both pass `version = :expected`. The payment state machine relies on that condition
-  (optimistic locking), so `serialize_dynamodb_writes` makes the write paths mutually exclusive.
+  (optimistic locking), so `serialize_dynamodb_writes` makes the write paths mutually exclusive. It
+  also hands UpdateItem's answer a copy of the item taken under that lock: moto renders ReturnValues
+  from the live item after the write returned, so a racing ADD could read another's count (the risk
+  checks' velocity counters rely on each ADD reading its own).
 - Transactions that cost what DynamoDB's do: moto copies every table a TransactWriteItems touches
   (copy.deepcopy of the whole table, once per transaction item) to roll back on failure, so a
   transaction's cost grows with the table and the local stack slows down as data piles up.
@@ -11,12 +14,18 @@
   when they did not exist before).
 
 `like_dynamodb()` applies both, in the order that keeps the lock around the whole transaction.
+
+And moto's EventBridge replays, made to replay what EventBridge replays (`replays_like_eventbridge`):
+moto sends every archived event to every rule of the bus, whatever the replay's time range and
+`Destination.FilterArns`; EventBridge sends only the events whose time is in the range, and only to
+the rules named (all rules when none is). Replayed events carry `replay-name`.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -47,9 +56,16 @@ def serialize_dynamodb_writes() -> Callable[[], None]:
             continue
         originals[name] = original
 
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+        def locked(
+            self: Any,
+            *args: Any,
+            __original: Any = original,
+            __copy: bool = name == "update_item",
+            **kwargs: Any,
+        ) -> Any:
             with lock:
-                return __original(self, *args, **kwargs)
+                result = __original(self, *args, **kwargs)
+                return copy.deepcopy(result) if __copy else result
 
         setattr(DynamoDBBackend, name, locked)
 
@@ -127,5 +143,37 @@ def cheap_transaction_backups() -> Callable[[], None]:
     def undo() -> None:
         setattr(models, "copy", original_copy)  # noqa: B010
         DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def replays_like_eventbridge() -> Callable[[], None]:
+    """Patch moto's Replay to honour the time range and FilterArns; returns a function that undoes it."""
+    from moto.core.utils import unix_time
+    from moto.events.models import Replay, ReplayState, events_backends
+
+    original = Replay.replay_events
+
+    def replay_events(self: Any, archive: Any) -> None:
+        backend = events_backends[self.account_id][self.region]
+        bus = backend.describe_event_bus(self.destination["Arn"].split("/")[-1])
+        only = set(self.destination.get("FilterArns") or ())
+        start, end = float(self.event_start_time), float(self.event_end_time)
+        for event in list(archive.events):
+            if not start <= float(event["time"]) < end:
+                continue
+            for rule in list(bus.rules.values()):
+                if only and rule.arn not in only:
+                    continue
+                # A fresh id per delivery, as moto gives it (consumers dedupe on their own ids).
+                replayed: Any = dict(event, **{"id": str(uuid.uuid4()), "replay-name": self.name})
+                rule.send_to_targets(replayed, transform_input=False)
+        self.state = ReplayState.COMPLETED
+        self.end_time = unix_time()
+
+    Replay.replay_events = replay_events  # type: ignore[method-assign]
+
+    def undo() -> None:
+        Replay.replay_events = original  # type: ignore[method-assign]
 
     return undo

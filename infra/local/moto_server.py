@@ -1,7 +1,8 @@
 """`python -m infra.local.moto_server --port N`: moto's server on 127.0.0.1, with DynamoDB's atomicity.
 
 Patched to behave like DynamoDB where the service depends on it (infra/local/moto_patches.py): atomic
-conditional writes, and transactions whose cost does not grow with the table.
+conditional writes, and transactions whose cost does not grow with the table; and EventBridge replays
+that keep to their time range and rules.
 
 Exits 2 with a clear message when the port is taken (moto's ThreadedMotoServer would hang instead).
 """
@@ -15,7 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from infra.local.moto_patches import like_dynamodb
+from infra.local.moto_patches import like_dynamodb, replays_like_eventbridge
 
 EXIT_PORT_IN_USE = 2
 
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     like_dynamodb()
+    replays_like_eventbridge()
     try:
         server = make_server(
             args.host,

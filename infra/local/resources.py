@@ -9,12 +9,14 @@ import json
 from typing import Any
 
 from infra import catalog
+from infra.local.settings import ORDER_TOKEN_PRIVATE_JWK
 
 LOCAL_NAMES: dict[str, str] = {
     **{t.name: t.name for t in catalog.TABLES},
     **{s.name: s.name for s in catalog.SECRETS},
 }
 LOCAL_BUS = catalog.EVENT_BUS
+LOCAL_ARCHIVE = f"{catalog.EVENT_BUS}-archive"
 
 
 def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
@@ -54,6 +56,15 @@ def create_bus(events: Any, bus_name: str = LOCAL_BUS) -> str:
     return str(events.create_event_bus(Name=bus_name)["EventBusArn"])
 
 
+def create_archive(events: Any, bus_arn: str, name: str = LOCAL_ARCHIVE) -> str:
+    """The bus's archive, of the sources the CDK stack archives (what `archive replay` replays)."""
+    pattern = {"source": list(catalog.ARCHIVED_SOURCES)}
+    archive = events.create_archive(
+        ArchiveName=name, EventSourceArn=bus_arn, EventPattern=json.dumps(pattern)
+    )
+    return str(archive["ArchiveArn"])
+
+
 def create_secrets(
     secretsmanager: Any,
     *,
@@ -61,8 +72,10 @@ def create_secrets(
     webhook_secret: str,
     previous_webhook_secret: str | None = None,
     cursor_key: str = "local-cursor-signing-key",
+    order_token_keys: dict[str, dict[str, str]] | None = None,
     names: dict[str, str] = LOCAL_NAMES,
 ) -> None:
+    """The catalog's secrets; the order token keys default to the local Order Service's public key."""
     values = {
         catalog.STRIPE_API_KEY.name: stripe_api_key,
         catalog.STRIPE_WEBHOOK_SECRETS.name: json.dumps(
@@ -72,9 +85,16 @@ def create_secrets(
             }
         ),
         catalog.CURSOR_KEY.name: cursor_key,
+        catalog.ORDER_TOKEN_KEYS.name: json.dumps(order_token_keys or local_order_token_keys()),
     }
     for secret in catalog.SECRETS:
         secretsmanager.create_secret(Name=names[secret.name], SecretString=values[secret.name])
+
+
+def local_order_token_keys() -> dict[str, dict[str, str]]:
+    """The order token keys secret of the local stack: the local key pair's public half, as current."""
+    public = {name: value for name, value in ORDER_TOKEN_PRIVATE_JWK.items() if name != "d"}
+    return {"current": public}
 
 
 def function_environment(fn: catalog.Function, names: dict[str, str] = LOCAL_NAMES) -> dict[str, str]:

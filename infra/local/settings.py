@@ -32,6 +32,15 @@ HOST = "127.0.0.1"  # everything binds to loopback only
 # Local-only defaults, published on purpose: nothing real is signed with them.
 DEFAULT_WEBHOOK_SECRET = "whsec_local_development_only_not_a_real_secret"  # noqa: S105
 DEFAULT_JWT_SECRET = "local-development-jwt-signing-key-not-for-production"  # noqa: S105
+# The local Order Service's key pair (Ed25519): `make order-token` signs with the private key, the local
+# Secrets Manager holds the public one as the order token keys' "current" (infra/local/resources.py).
+ORDER_TOKEN_PRIVATE_JWK: dict[str, str] = {
+    "kty": "OKP",
+    "crv": "Ed25519",
+    "kid": "local-order-key-1",
+    "x": "31zLAmC2c9kpF1h-XR9K4eTlLd9xbOcvPLK2HamDaOc",
+    "d": "5ISuV9HU7U1GOrRehz5puDSYCJNnWpzfqxqJpsFfjh4",  # local only, published on purpose
+}
 EMULATOR_API_KEY = "sk_test_local_emulator"
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 STATE_FILE = "dev.json"

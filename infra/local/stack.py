@@ -38,6 +38,7 @@ from infra.local.dispatcher import Delivery, EventDispatcher
 from infra.local.docs import ApiDocs
 from infra.local.environment import aws_client, base_environment, function_environment
 from infra.local.gateway import STAGE, GatewayServer, LocalGateway
+from infra.local.lambda_api import LocalLambdaApi
 from infra.local.logs import FunctionLogs
 from infra.local.runtime import CodeVersion, FunctionPool, InvocationError
 from infra.local.settings import EMULATOR_API_KEY, HOST, ROOT, LocalSettings, StackState
@@ -245,7 +246,7 @@ class LocalStack:
         url = self.settings.moto_url
         events, sqs = aws_client("events", url), aws_client("sqs", url)
         resources.create_tables(aws_client("dynamodb", url))
-        resources.create_bus(events)
+        resources.create_archive(events, resources.create_bus(events))
         resources.create_secrets(
             aws_client("secretsmanager", url),
             stripe_api_key=self.settings.stripe_api_key or EMULATOR_API_KEY,
@@ -255,7 +256,8 @@ class LocalStack:
         tap = EventTap(events, sqs)
         names = ", ".join(t.name for t in catalog.TABLES)
         self.console.line(
-            "stack", f"created tables {names}; bus {catalog.EVENT_BUS}; {len(routes)} rules; secrets"
+            "stack",
+            f"created tables {names}; bus {catalog.EVENT_BUS} and its archive; {len(routes)} rules; secrets",
         )
         return routes, tap
 
@@ -275,20 +277,19 @@ class LocalStack:
             )
         self._emulator = self._child("stripe-emulator", argv, port)
 
+    def _environment(self, fn: catalog.Function) -> dict[str, str]:
+        return function_environment(
+            fn,
+            moto_url=self.settings.moto_url,
+            stripe_api_base=self.settings.stripe_url,
+            log_level=self.settings.log_level,
+        )
+
     def _start_functions(self) -> FunctionPool:
         logs = FunctionLogs(self.settings.log_dir / "functions", self.console.line)
         settings = self.settings
-
-        def environment(fn: catalog.Function) -> dict[str, str]:
-            return function_environment(
-                fn,
-                moto_url=settings.moto_url,
-                stripe_api_base=settings.stripe_url,
-                log_level=settings.log_level,
-            )
-
         pool = FunctionPool(
-            environment,
+            self._environment,
             logs.write,
             max_per_function=settings.function_concurrency,
             on_reload=lambda name: self.console.line(
@@ -301,7 +302,10 @@ class LocalStack:
     def _start_gateway(self, pool: FunctionPool) -> None:
         code = CodeVersion(ROOT)
         docs = ApiDocs(STAGE, lambda: code.of(""), lambda text: self.console.line("docs", text, "warn"))
-        gateway = LocalGateway(pool, self.settings.jwt_secret, docs, self.console.line)
+        functions = LocalLambdaApi(pool, self._environment)  # the operator tools' Lambda API
+        gateway = LocalGateway(
+            pool, self.settings.jwt_secret, docs, self.console.line, lambda_functions=functions
+        )
         try:
             server = GatewayServer(HOST, self.settings.gateway_port, gateway).start()
         except OSError as error:

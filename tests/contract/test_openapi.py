@@ -72,7 +72,7 @@ def _statuses(operation: dict[str, Any]) -> set[int]:
 
 
 def _is_command(route: catalog.Route) -> bool:
-    return route.authorizer and route.method in ("POST", "DELETE")
+    return route.authorizer and route.method in ("POST", "PUT", "DELETE")
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -94,7 +94,7 @@ def test_idempotency_key_is_required_on_every_post_command_and_optional_on_delet
         assert len(keys) == 1, fn.name
         (key,) = keys
         assert key["in"] == "header"
-        assert key["required"] is (fn.route.method == "POST"), fn.name
+        assert key["required"] is (fn.route.method in ("POST", "PUT")), fn.name
         assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
 
 

@@ -4,7 +4,8 @@ Each operation gets schemathesis' examples, coverage and fuzzing phases (positiv
 seeded and derandomized, with a bounded number of fuzzed examples, as a customer or an admin (admin-only
 routes: always the admin). Checks: no 5xx, every status documented, every Content-Type and body and
 header as documented. Two real payments are created first and offered as path examples, and the request
-bodies get examples with Stripe's test cards, so success answers are checked too, not only errors.
+bodies get examples with Stripe's test cards (and the customer's orders their order tokens), so success
+answers are checked too, not only errors.
 
 Stripe's webhook is fuzzed as well: nobody but Stripe (and the emulator) can sign a body with the
 endpoint's secret, so every answer must be a documented 400 (`signature_invalid`, `malformed_event`, or
@@ -35,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from infra import catalog
 from payments.domain.ids import payment_id_for
 from tests.contract.conftest import CUSTOMER, FUZZ_MARKER, FuzzTarget
+from tests.support.order_tokens import order_token
 from tools.openapi import OUTPUT
 
 pytestmark = [pytest.mark.e2e, getattr(pytest.mark, FUZZ_MARKER)]
@@ -82,13 +84,8 @@ SEEDS = {
 def seeded(fuzz_target: FuzzTarget) -> dict[str, str]:
     customer = fuzz_target.customer()
     for capture, payment_id in SEEDS.items():
-        body = {
-            "order_id": f"fuzz-seed-{capture}",
-            "amount": 2599,
-            "currency": "usd",
-            "payment_method_id": "pm_card_visa",
-            "capture": capture,
-        }
+        order = order_token(f"fuzz-seed-{capture}", 2599, "usd", CUSTOMER)
+        body = {"order_token": order, "payment_method_id": "pm_card_visa", "capture": capture}
         paid = customer.post("/payments", body, idempotency_key=f"fuzz-seed-{capture}")
         assert (paid.status, paid.json["id"]) == (201, payment_id), paid.body
     return SEEDS
@@ -108,11 +105,23 @@ def with_examples(document: dict[str, Any]) -> dict[str, Any]:
         "pm_card_chargeDeclined",
         "pm_card_authenticationRequired",
     ]
-    order = {"amount": 1250, "currency": "usd", "payment_method_id": "pm_card_visa"}
+    # The customer's orders come with their order tokens (the Order Service's); a trusted caller may
+    # state the terms itself (the last one: 400 order_token_required when it runs as the customer).
+    visa = {"payment_method_id": "pm_card_visa"}
     payment["examples"] = [
-        {**order, "order_id": "fuzz-1"},
-        {**order, "order_id": "fuzz-2", "currency": "JPY", "payment_method_id": "pm_card_chargeDeclined"},
-        {**order, "order_id": "fuzz-3", "currency": "eur", "capture": "manual", "customer_id": CUSTOMER},
+        {**visa, "order_token": order_token("fuzz-1", 1250, "usd", CUSTOMER)},
+        {
+            "order_token": order_token("fuzz-2", 1250, "jpy", CUSTOMER),
+            "payment_method_id": "pm_card_chargeDeclined",
+        },
+        {
+            **visa,
+            "order_token": order_token("fuzz-3", 1250, "eur", CUSTOMER),
+            "currency": "EUR",
+            "capture": "manual",
+            "customer_id": CUSTOMER,
+        },
+        {**visa, "order_id": "fuzz-4", "amount": 1250, "currency": "usd", "customer_id": CUSTOMER},
     ]
     schemas["ProcessPaymentRequest"] = payment
     schemas["SavePaymentMethodRequest"]["examples"] = [{"payment_method_id": "pm_card_mastercard"}]

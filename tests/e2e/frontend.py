@@ -15,6 +15,7 @@ from infra.local.launcher import LaunchedStack, launch
 from infra.local.ports import free_port
 from infra.local.settings import StackState
 from infra.local.tokens import issue_token
+from tests.support.order_tokens import with_order_token
 
 PORT_VARIABLES = ("LOCAL_GATEWAY_PORT", "MOTO_PORT", "STRIPE_EMULATOR_PORT")
 
@@ -33,6 +34,20 @@ def start_stack(folder: Path, **env: str) -> LaunchedStack:
     return launch(folder, folder / "dev.log", settings, inherit=False)
 
 
+class Customer(ApiClient):
+    """A customer's frontend: its POST /payments carries the order token the Order Service gave it for
+    the order the body states (tests/support/order_tokens.py), as the API requires of customers."""
+
+    def __init__(self, api_url: str, token: str | None, sub: str) -> None:
+        super().__init__(api_url, token)
+        self.sub = sub
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> HttpResult:
+        if (method, path) == ("POST", "/payments"):
+            body = with_order_token(body, self.sub)
+        return super().call(method, path, body, **kwargs)
+
+
 @dataclass
 class Frontend:
     stack: LaunchedStack
@@ -43,6 +58,8 @@ class Frontend:
 
     def client(self, sub: str | None, *, admin: bool = False, secret: str | None = None) -> ApiClient:
         token = issue_token(secret or self.state.jwt_secret, sub, admin=admin) if sub else None
+        if sub and not admin:
+            return Customer(self.state.api_url, token, sub)
         return ApiClient(self.state.api_url, token)
 
     @property

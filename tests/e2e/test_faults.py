@@ -158,7 +158,10 @@ def _fail_three_times_into_the_dlq(moto_url: str) -> None:
     assert [d.outcome for d in dispatcher.log] == ["retry", "retry", "dlq"]
     assert len(calls) == 3
     assert all(event["account"] for event in calls)  # filled in, as EventBridge always sends it
-    assert json.loads(parked[0]["Body"])["detail-type"] == "payment_intent.succeeded"
+    record = json.loads(parked[0]["Body"])  # Lambda's on-failure record, as the deployed DLQ gets it
+    assert record["requestPayload"]["detail-type"] == "payment_intent.succeeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responsePayload"]["errorMessage"] == "subscriber bug"
     lines = output.getvalue().splitlines()
     assert "FAILED attempt 1/3, retry in 1 s: RuntimeError: subscriber bug" in lines[0]
     assert "FAILED attempt 2/3, retry in 2 s" in lines[1]

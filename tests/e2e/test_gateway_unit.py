@@ -84,7 +84,7 @@ def test_a_request_becomes_a_rest_proxy_event() -> None:
     claims = context["authorizer"]["claims"]
     assert claims["sub"] == "ops"
     assert claims["cognito:groups"] == "payments-admin"
-    assert claims["email_verified"] == "true"
+    assert (claims["token_use"], claims["scope"]) == ("access", "aws.cognito.signin.user.admin")
     assert re.fullmatch(r"\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}", claims["exp"])
     assert all(isinstance(value, str) for value in claims.values())
     assert lines[0][0] == "api"

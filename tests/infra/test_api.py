@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from infra import catalog
+from infra.aws.api import calls_stripe
 from infra.aws.config import DEFAULTS
 from infra.aws.naming import construct_id
 from infra.aws.waf import STRIPE_WEBHOOK_IPS
@@ -98,23 +100,88 @@ def test_webhook_body_reaches_the_function_untouched(stage: Stage) -> None:
     assert not api["Properties"].get("BinaryMediaTypes")
 
 
-def test_stage_throttling_logging_and_usage_plan(stage: Stage) -> None:
+def method_settings(stage: Stage) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stage's MethodSettings by (HTTP method, resource path), paths decoded (`~1` is `/`)."""
+    (props,) = [r["Properties"] for r in stage.of_type("AWS::ApiGateway::Stage").values()]
+    return {(m["HttpMethod"], _decoded(m["ResourcePath"])): m for m in props["MethodSettings"]}
+
+
+def _decoded(resource_path: str) -> str:
+    """`/~1payments~1{payment_id}~1refunds` -> `/payments/{payment_id}/refunds` (`/*`: every method)."""
+    return resource_path if resource_path == "/*" else resource_path[1:].replace("~1", "/")
+
+
+def test_stage_throttling_and_logging(stage: Stage) -> None:
     config = DEFAULTS[stage.name]
     (props,) = [r["Properties"] for r in stage.of_type("AWS::ApiGateway::Stage").values()]
     assert props["StageName"] == catalog.API_STAGE
     assert props["TracingEnabled"] is True
-    (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == config.api_rate_limit
-    assert settings["ThrottlingBurstLimit"] == config.api_burst_limit
-    assert settings["DataTraceEnabled"] is False
-    assert settings["LoggingLevel"] == "ERROR"
+    every = method_settings(stage)[("*", "/*")]
+    assert every["ThrottlingRateLimit"] == config.api_rate_limit
+    assert every["ThrottlingBurstLimit"] == config.api_burst_limit
+    for settings in method_settings(stage).values():
+        # Execution logs (errors only), never request or response data.
+        assert settings["DataTraceEnabled"] is False
+        assert settings["LoggingLevel"] == "ERROR"
+        assert settings["MetricsEnabled"] is True
     access_log = json.loads(
         props["AccessLogSetting"]["Format"].replace("$context.error.messageString", '"-"')
     )
     assert {"requestId", "ip", "status", "sub", "wafResponseCode"} <= set(access_log)
-    (plan,) = [r["Properties"] for r in stage.of_type("AWS::ApiGateway::UsagePlan").values()]
-    assert plan["Throttle"] == {"RateLimit": config.api_rate_limit, "BurstLimit": config.api_burst_limit}
-    assert ref(plan["ApiStages"][0]["Stage"]) == stage.logical_id("Api/RestApi/DeploymentStage.v1/Resource")
+
+
+def test_every_route_that_calls_stripe_has_its_own_limit(stage: Stage) -> None:
+    """Stripe limits the account: each route spending it is held below the stage's limit, the others
+    (reads of our own tables, the webhook) share the stage's."""
+    config = DEFAULTS[stage.name]
+    stripe_routes = {
+        (f.route.method, f.route.path) for f in catalog.api_functions() if f.route and calls_stripe(f)
+    }
+    assert {("POST", "/payments"), ("POST", "/payments/{payment_id}/refunds")} <= stripe_routes
+    own = {key: m for key, m in method_settings(stage).items() if key != ("*", "/*")}
+    assert set(own) == stripe_routes
+    for settings in own.values():
+        assert settings["ThrottlingRateLimit"] == config.stripe_route_rate_limit
+        assert settings["ThrottlingBurstLimit"] == config.stripe_route_burst_limit
+    assert config.stripe_route_rate_limit < config.api_rate_limit
+
+
+def test_no_usage_plan_limits_nobody(stage: Stage) -> None:
+    """No caller presents an API key: a usage plan would limit nothing, so there is none (nor a key)."""
+    assert not stage.of_type("AWS::ApiGateway::UsagePlan")
+    assert not stage.of_type("AWS::ApiGateway::ApiKey")
+    for props in methods(stage).values():
+        assert props.get("ApiKeyRequired") in (None, False)
+
+
+def test_execution_logs_have_the_stages_retention(stage: Stage) -> None:
+    group_id, group = stage.at("Api/ExecutionLogs/Resource")
+    name = group["Properties"]["LogGroupName"]["Fn::Join"][1]
+    api_id = stage.logical_id("Api/RestApi/Resource")
+    assert name == ["API-Gateway-Execution-Logs_", {"Ref": api_id}, f"/{catalog.API_STAGE}"]
+    assert group["Properties"]["RetentionInDays"] == DEFAULTS[stage.name].log_retention_days
+    stage_resource = stage.at("Api/RestApi/DeploymentStage.v1/Resource")[1]
+    assert group_id in stage_resource["DependsOn"]  # made before API Gateway would make it
+
+
+def test_access_logs_have_the_stages_retention(stage: Stage) -> None:
+    group = stage.at("Api/AccessLogs/Resource")[1]
+    assert group["Properties"]["RetentionInDays"] == DEFAULTS[stage.name].log_retention_days
+
+
+def test_waf_logs_every_request_without_the_authorization_header(stage: Stage) -> None:
+    group_id, group = stage.at("Api/Firewall/Logs/Resource")
+    config = DEFAULTS[stage.name]
+    assert group["Properties"]["LogGroupName"] == f"aws-waf-logs-{config.physical_name(catalog.SERVICE_NAME)}"
+    assert group["Properties"]["RetentionInDays"] == config.log_retention_days
+    (logging,) = [r["Properties"] for r in stage.of_type("AWS::WAFv2::LoggingConfiguration").values()]
+    (acl_id,) = stage.of_type("AWS::WAFv2::WebACL")
+    assert ref(logging["ResourceArn"]) == f"{acl_id}.Arn"
+    (destination,) = logging["LogDestinationConfigs"]
+    # The group's ARN as WAF takes it: without CDK's trailing `:*`.
+    assert ref(destination).endswith(f":log-group:{group_id}")
+    assert logging["RedactedFields"] == [{"SingleHeader": {"Name": "authorization"}}]
+    assert "LoggingFilter" not in logging  # every request, allowed or blocked
 
 
 def test_gateway_errors_are_problem_details(stage: Stage) -> None:
@@ -168,8 +235,44 @@ def test_user_pool_admin_group_and_stage_security(stage: Stage) -> None:
     assert group["GroupName"] == catalog.ADMIN_GROUP
     pool = stage.at("Api/UserPool/Resource")[1]["Properties"]
     assert pool["MfaConfiguration"] == ("ON" if stage.name == "prod" else "OPTIONAL")
-    (client,) = [r["Properties"] for r in stage.of_type("AWS::Cognito::UserPoolClient").values()]
+    client = stage.at("Api/UserPool/WebClient/Resource")[1]["Properties"]
     assert client.get("GenerateSecret") in (None, False)
+
+
+def test_the_web_client_has_only_the_flows_the_frontends_use(stage: Stage) -> None:
+    """SRP sign-in and refresh tokens; no password in the clear, no admin or custom flow, and no OAuth
+    flow until the console's URLs are set (then the code flow alone, never the implicit grant)."""
+    client = stage.at("Api/UserPool/WebClient/Resource")[1]["Properties"]
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is False
+    assert not {"AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs"} & set(client)
+    assert client["SupportedIdentityProviders"] == ["COGNITO"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
+
+
+def test_the_console_gets_the_code_flow_only_where_its_urls_are_set() -> None:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk.assertions import Template
+
+    from infra.aws.api import web_client
+
+    config = replace(
+        DEFAULTS["dev"],
+        console_callback_urls=("https://console.example.com/callback",),
+        console_logout_urls=("https://console.example.com/",),
+    )
+    stack = Stack(App(), "ConsoleClient")
+    web_client(cognito.UserPool(stack, "Pool"), config)
+    (client,) = Template.from_stack(stack).find_resources("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["AllowedOAuthFlowsUserPoolClient"] is True
+    assert props["AllowedOAuthFlows"] == ["code"]  # never "implicit"
+    assert sorted(props["AllowedOAuthScopes"]) == ["aws.cognito.signin.user.admin", "email", "openid"]
+    assert props["CallbackURLs"] == ["https://console.example.com/callback"]
+    assert props["LogoutURLs"] == ["https://console.example.com/"]
+    assert props["GenerateSecret"] is False  # a public client: the console uses PKCE
 
 
 def test_outputs(stage: Stage) -> None:

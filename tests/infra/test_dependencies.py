@@ -1,4 +1,4 @@
-"""The deps layer deploys exactly the locked versions, and builds for arm64 / CPython 3.13."""
+"""The deps layer deploys exactly the locked versions, and builds for arm64 / CPython 3.14."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_local_bundling_command(tmp_path: Path) -> None:
     assert command is not None
     text = " ".join(command)
     assert "--only-binary=:all:" in text
-    assert "--python-version 3.13" in text
+    assert "--python-version 3.14" in text
     assert f"--target {tmp_path / 'python'}" in text
     assert f"-r {REPO / 'layers/deps/requirements.txt'}" in text
     if " -m pip " in text:
@@ -77,6 +77,6 @@ def test_local_bundling_command(tmp_path: Path) -> None:
 def test_layers_synthesize_without_bundling(stage: Stage) -> None:
     for layer in ("Core", "Deps"):
         props = stage.at(f"Functions/Layers/{layer}/Resource")[1]["Properties"]
-        assert props["CompatibleRuntimes"] == ["python3.13"]
+        assert props["CompatibleRuntimes"] == ["python3.14"]
         assert props["CompatibleArchitectures"] == ["arm64"]
         assert props["Content"]["S3Key"].endswith(".zip")

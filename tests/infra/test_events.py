@@ -9,7 +9,7 @@ import pytest
 from infra import catalog
 from infra.aws.config import DEFAULTS
 from infra.aws.naming import construct_id
-from tests.infra.stacks import Stage, ref
+from tests.infra.stacks import Stage, as_list, ref
 
 SUBSCRIBERS = pytest.mark.parametrize("spec", catalog.subscribers(), ids=lambda f: f.name)
 ASYNC = [f for f in catalog.FUNCTIONS if f.subscription or f.schedule_minutes]
@@ -25,10 +25,17 @@ def rule(stage: Stage, spec: catalog.Function, suffix: str | None = None) -> dic
 
 
 def test_bus_and_archive(stage: Stage) -> None:
+    """Both encrypted with the service's key; the archive keeps both sources for replays."""
     bus_id, bus = stage.at("Events/Bus/Resource")
     assert bus["Properties"]["Name"] == DEFAULTS[stage.name].physical_name(catalog.EVENT_BUS)
-    (archive,) = [r["Properties"] for r in stage.of_type("AWS::Events::Archive").values()]
-    assert ref(archive["SourceArn"]) == f"{bus_id}.Arn"
+    assert ref(bus["Properties"]["KmsKeyIdentifier"]) == f"{stage.logical_id('Security/Key/Resource')}.Arn"
+    # The same construct path, so the same logical id as when the bus made it (bus.archive()).
+    archive_resource = stage.at("Events/Bus/Archive/Archive")[1]
+    archive = archive_resource["Properties"]
+    # The bus by its ARN (a reference would make the key and the bus depend on each other), after it.
+    assert ref(archive["SourceArn"]).endswith(f":event-bus/{bus['Properties']['Name']}")
+    assert bus_id in archive_resource["DependsOn"]
+    assert ref(archive["KmsKeyIdentifier"]) == f"{stage.logical_id('Security/Key/Resource')}.Arn"
     assert set(archive["EventPattern"]["source"]) == {
         catalog.DOMAIN_EVENT_SOURCE,
         catalog.STRIPE_EVENT_SOURCE,
@@ -101,3 +108,14 @@ def test_scheduled_function_runs_on_its_schedule(stage: Stage, spec: catalog.Fun
     props = rule(stage, spec, "Schedule")
     assert props["ScheduleExpression"] == f"rate({count} {unit}{'' if count == 1 else 's'})"
     assert "EventBusName" not in props  # schedules live on the default bus, not on the payments bus
+
+
+def test_the_key_lets_eventbridge_use_it_for_this_bus_only(stage: Stage) -> None:
+    key = stage.at("Security/Key/Resource")[1]["Properties"]["KeyPolicy"]["Statement"]
+    events_statements = [s for s in key if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert events_statements
+    bus_name = DEFAULTS[stage.name].physical_name(catalog.EVENT_BUS)
+    for statement in events_statements:
+        if as_list(statement["Action"]) == ["kms:DescribeKey"]:
+            continue  # which key it is, nothing it protects
+        assert f":event-bus/{bus_name}" in ref(statement["Condition"]), statement

@@ -34,16 +34,19 @@ def expected_permissions(stage: Stage, spec: catalog.Function) -> set[tuple[str,
     expected: set[tuple[str, str]] = set()
     for table, access in spec.tables.items():
         arn = f"{table_id(stage, table)}.Arn"
-        expected |= {(action, arn) for action in catalog.TABLE_ACTIONS[access]}
-        if table.indexes and "dynamodb:Query" in catalog.TABLE_ACTIONS[access]:
-            expected.add(("dynamodb:Query", f"{arn}/index/*"))
+        expected |= {(action, arn) for action in access.actions}
+        expected |= {("dynamodb:Query", f"{arn}/index/{name}") for name in access.indexes_of(table)}
     if spec.tables or spec.secrets:
         expected.add(("kms:Decrypt", key))
-    if any(access is not catalog.Access.READ for access in spec.tables.values()):
+    if any(access.stores for access in spec.tables.values()):
         expected |= {("kms:Encrypt", key), ("kms:GenerateDataKey", key)}
     expected |= {("secretsmanager:GetSecretValue", secret_id(stage, s)) for s in spec.secrets}
     if spec.publishes:
         expected.add(("events:PutEvents", f"{stage.logical_id('Events/Bus/Resource')}.Arn"))
+    expected |= {
+        ("lambda:InvokeFunction", f"arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:{pattern}")
+        for pattern in spec.invokes
+    }
     logs = f"{stage.logical_id(f'Functions/{construct_id(spec.name)}/Logs/Resource')}.Arn"
     expected |= {("logs:CreateLogStream", logs), ("logs:PutLogEvents", logs)}
     expected |= {("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")}
@@ -71,7 +74,7 @@ def test_function_code_exists() -> None:
 @FUNCTIONS
 def test_runtime_and_settings(stage: Stage, spec: catalog.Function) -> None:
     _, props = function(stage, spec)
-    assert props["Runtime"] == "python3.13"
+    assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "app.handler"
     assert props["MemorySize"] == spec.memory_mb
@@ -95,9 +98,13 @@ def test_environment_names_resources_and_powertools(stage: Stage, spec: catalog.
         expected_names.add(catalog.EVENT_BUS_ENV)
     # Who is an admin and which routes are theirs: every function behind the authorizer is told.
     if spec.route and spec.route.authorizer:
-        expected_names |= {"ADMIN_GROUP", "ADMIN_ROUTES"}
+        expected_names |= {"ADMIN_GROUP", "ADMIN_ROUTES", "SERVICE_SCOPE"}
         assert env["ADMIN_GROUP"] == catalog.ADMIN_GROUP
         assert set(env["ADMIN_ROUTES"].split(",")) == set(catalog.admin_routes())
+        assert env["SERVICE_SCOPE"] == catalog.SERVICE_SCOPE
+    # Whose order tokens to take: the issuer goes with their keys (tests/infra/test_service_callers.py).
+    if catalog.ORDER_TOKEN_KEYS in spec.secrets:
+        expected_names.add(catalog.ORDER_TOKEN_ISSUER_ENV)
     # What to forward: the webhook is told every Stripe type a subscriber takes.
     if spec.publishes == catalog.STRIPE_EVENT_SOURCE:
         expected_names.add("STRIPE_EVENT_TYPES")

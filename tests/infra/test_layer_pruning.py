@@ -17,14 +17,14 @@ prune = runpy.run_path(str(ROOT / "layers" / "deps" / "prune_botocore.py"))["pru
 def test_the_code_calls_only_the_catalogs_aws_services():
     called = set()
     for source in (ROOT / "layers" / "core" / "python").rglob("*.py"):
-        called |= set(re.findall(r'client\("([a-z0-9-]+)"\)', source.read_text()))
+        called |= set(re.findall(r'client\("([a-z0-9-]+)"[,)]', source.read_text()))
     assert called
     assert called <= set(catalog.AWS_SERVICES)
 
 
 def test_prune_keeps_the_listed_models_and_the_shared_files(tmp_path):
     data = tmp_path / "botocore" / "data"
-    for name in ("dynamodb", "events", "secretsmanager", "s3", "ec2"):
+    for name in ("dynamodb", "events", "secretsmanager", "lambda", "s3", "ec2"):
         (data / name / "2012-08-10").mkdir(parents=True)
     (data / "endpoints.json").write_text("{}")
 
@@ -35,6 +35,7 @@ def test_prune_keeps_the_listed_models_and_the_shared_files(tmp_path):
         "dynamodb",
         "endpoints.json",
         "events",
+        "lambda",
         "secretsmanager",
     ]
 

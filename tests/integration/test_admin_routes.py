@@ -15,7 +15,12 @@ ADMIN_ONLY = [fn for fn in catalog.api_functions() if fn.route and fn.route.admi
 
 def admin_path(fn: catalog.Function, payment_id: str) -> str:
     assert fn.route is not None
-    return fn.route.path.format(payment_id=payment_id, run_id="rec_2026-12-01_2026-12-01")
+    return fn.route.path.format(
+        payment_id=payment_id,
+        run_id="rec_2026-12-01_2026-12-01",
+        dispute_id="dp_admin_only",
+        entry_id="blk_adminonly",
+    )
 
 
 def manual_payment() -> str:
@@ -41,6 +46,16 @@ def test_the_catalog_flags_the_back_office_routes():
         "list_reconciliation_runs",
         "get_reconciliation_run",
         "get_reconciliation_differences",
+        "list_disputes",
+        "get_dispute",
+        "submit_dispute_evidence",
+        "accept_dispute",
+        "risk_get_rules",
+        "risk_put_rules",
+        "risk_list_blocklist",
+        "risk_add_blocklist_entry",
+        "risk_remove_blocklist_entry",
+        "risk_list_audit",
     }
 
 

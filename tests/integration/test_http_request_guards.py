@@ -14,12 +14,14 @@ import pytest
 
 from infra.local.apigw import build_rest_event, cognito_claims
 from tests.support.api import ApiResponse, call, invoke_event
+from tests.support.order_tokens import with_order_token
 from tests.support.stripe_webhooks import deliver, stripe_sample
 
 PAN = "4242424242424242"
 
 
 def pay_body(**overrides: Any) -> dict[str, Any]:
+    """cus_alice's payment, with its order's token (raw events here do not go through `call`)."""
     body: dict[str, Any] = {
         "order_id": f"order-{uuid.uuid4().hex[:12]}",
         "amount": 2599,
@@ -27,7 +29,7 @@ def pay_body(**overrides: Any) -> dict[str, Any]:
         "payment_method_id": "pm_card_visa",
     }
     body.update(overrides)
-    return body
+    return with_order_token(body, "cus_alice")
 
 
 def nothing_stored(emulator: Any) -> bool:
@@ -60,7 +62,7 @@ def raw_event(
     all_headers = dict(headers or {})
     if content_type is not None:
         all_headers["Content-Type"] = content_type
-    if method in ("POST", "DELETE"):
+    if method in ("POST", "PUT", "DELETE"):
         all_headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
     event = build_rest_event(
         method,

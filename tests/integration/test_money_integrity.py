@@ -204,7 +204,7 @@ def test_the_janitor_releases_what_stripe_never_saw_and_adopts_what_it_did(aws, 
     assert seen.status >= 500
 
     report = run_janitor(monkeypatch)
-    assert report == {"payments_settled": 2, "refunds_settled": 0, "unsettled": 0}
+    assert report == {"payments_settled": 2, "refunds_settled": 0, "holds_expired": 0, "unsettled": 0}
     by_order = {p["order_id"]: p for p in (call("GET", "/payments").body["data"])}
     assert by_order["order-j1"]["status"] == "canceled"
     assert by_order["order-j2"]["status"] == "succeeded"

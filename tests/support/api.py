@@ -11,6 +11,7 @@ from typing import Any
 from infra import catalog
 from infra.local.apigw import build_rest_event, catalog_routes, cognito_claims, resolve
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.order_tokens import with_order_token
 
 ROUTES = catalog_routes()
 
@@ -54,21 +55,28 @@ def call(
     *,
     sub: str | None = "cus_alice",
     admin: bool = False,
+    service: bool = False,
+    order_token: bool = True,
     body: Any = None,
     raw_body: str | None = None,
     idempotency_key: str | bool | None = True,
     query: str = "",
     headers: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> ApiResponse:
     """One request through API Gateway's event shape to the function that owns the route.
 
-    `idempotency_key=True` sends a fresh key on POST/DELETE; a string sends that key; None sends none.
+    `idempotency_key=True` sends a fresh key on POST/PUT/DELETE; a string sends that key; None sends none.
+    A customer's POST /payments whose body states an order gets that order's token, as a frontend gets
+    it from the Order Service (`order_token=False`: the body goes as it is).
     """
     fn, params = _route_for(method, path)
     assert fn.route is not None
+    if order_token and sub and not (admin or service) and (method, fn.route.path) == ("POST", "/payments"):
+        body = with_order_token(body, sub)
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if idempotency_key is True:
-        if method in ("POST", "DELETE"):
+        if method in ("POST", "PUT", "DELETE"):
             all_headers["Idempotency-Key"] = str(uuid.uuid4())
     elif isinstance(idempotency_key, str):
         all_headers["Idempotency-Key"] = idempotency_key
@@ -80,7 +88,8 @@ def call(
         headers=all_headers,
         query=query,
         body=payload,
-        claims=cognito_claims(sub, admin=admin) if sub else None,
+        claims=cognito_claims(sub, admin=admin, service=service) if sub else None,
         path_parameters=params,
+        source_ip=source_ip,
     )
     return invoke_event(fn.name, event)

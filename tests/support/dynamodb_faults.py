@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -34,3 +35,19 @@ def cancel_transactions(times: int, reason: str = "TransactionConflict", after: 
 
     client("dynamodb").meta.events.register("before-call.dynamodb.TransactWriteItems", answer)
     return failures
+
+
+def refuse(operation: str, table: str, code: str = "AccessDeniedException") -> Callable[[], None]:
+    """Refuse every `operation` (PutItem, ...) on `table` as DynamoDB refuses a call the caller's role
+    may not make, until the returned function is called: a fault that lasts until someone fixes it."""
+    lifted: list[bool] = []
+
+    def answer(params: dict[str, Any], **_: Any) -> Any:
+        if lifted or json.loads(params["body"]).get("TableName") != table:
+            return None
+        message = f"not authorized to perform dynamodb:{operation} on table {table} (injected)"
+        parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://dynamodb.local", 400, {}, None), parsed
+
+    client("dynamodb").meta.events.register(f"before-call.dynamodb.{operation}", answer)
+    return lambda: lifted.append(True)

@@ -81,6 +81,11 @@ def test_the_tree_keeps_every_contract():
             "from payments.application import commit as _commit  # noqa: F401",
             "Adapters know the use cases by their ports only",
         ),
+        (
+            "layers/core/python/payments/application/orders.py",
+            "import joserfc as _joserfc  # noqa: F401",
+            "Use cases reach Stripe, DynamoDB, the bus and JOSE through the ports only",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(tmp_path, module, line, contract):

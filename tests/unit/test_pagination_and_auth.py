@@ -121,9 +121,10 @@ def test_only_the_exact_group_name_grants_admin(groups):
 def test_customer_cannot_act_for_another():
     caller = caller_from_event(claims_event(sub="alice"))
     assert not caller.is_admin
-    assert caller.customer_for(None) == "alice"
+    assert caller.acting_for(None) is None
+    assert caller.acting_for("alice") == "alice"
     with pytest.raises(Forbidden):
-        caller.customer_for("bob")
+        caller.acting_for("bob")
 
 
 def test_missing_claims_is_unauthenticated():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from .errors import ApiError, api_error, invalid_request
 from .expand import check_paths, expand
 from .faults import Fault, FaultInjector, fault_error
-from .forms import decode_form
+from .forms import Upload, decode_form, decode_multipart
 from .idempotency import IdempotencyCache, SavedResponse
 from .ids import new_id
 from .model import Obj, Origin, public
@@ -20,13 +20,29 @@ from .routing import Call, Route, Router
 from .store import API_VERSION, Store
 from .wire import HttpRequest, HttpResponse, encode_json
 
-_KEY_PREFIXES = ("sk_test_", "rk_test_")
+_KEY_PREFIXES = ("sk_test_", "rk_test_", "pk_test_")
+_PUBLISHABLE = "pk_test_"
+# What a browser may do with a publishable key (Stripe.js): read and confirm an intent whose
+# client_secret it holds, e.g. to bring a customer back on-session after an off-session decline.
+_CLIENT_ROUTES = frozenset(
+    {
+        ("GET", "/v1/payment_intents/{intent}"),
+        ("POST", "/v1/payment_intents/{intent}/confirm"),
+        ("GET", "/v1/setup_intents/{intent}"),
+        ("POST", "/v1/setup_intents/{intent}/confirm"),
+    }
+)
+_PUBLISHABLE_KEY_REFUSED = (
+    "This API call cannot be made with a publishable API key. Please use a secret API key. You can find "
+    "a list of your API keys at https://dashboard.stripe.com/account/apikeys."
+)
 _NO_KEY = (
     "You did not provide an API key. You need to provide your API key in the Authorization header, "
     "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#"
     "authentication for details, or we can help at https://support.stripe.com/."
 )
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 log = logging.getLogger("stripe_emulator")
 
@@ -92,6 +108,8 @@ class StripeApi:
             raise fault_error(fault.kind)
         route, path_ids = self._router.resolve(request.method, request.path)
         params = validate(_decode(request), route.fields)
+        if api_key.startswith(_PUBLISHABLE) or params.get("client_secret") is not None:
+            self._check_client_secret(route, params, path_ids, publishable=api_key.startswith(_PUBLISHABLE))
         expand_paths: list[str] = params.get("expand") or []
         check_paths(route.result, expand_paths)
         key = request.headers.get("idempotency-key") if request.method in ("POST", "DELETE") else None
@@ -103,7 +121,7 @@ class StripeApi:
             status, body = self._execute(route, call, expand_paths, request_id, fault)
             return _answer(status, body, {}, fault)
         endpoint = f"{request.method} {request.path}"
-        fingerprint = json.dumps(params, sort_keys=True)
+        fingerprint = json.dumps(params, sort_keys=True, default=_uploaded)
         saved = self._idempotency.begin(api_key, key, endpoint, fingerprint)
         if saved is not None:
             headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
@@ -117,6 +135,21 @@ class StripeApi:
         finally:
             self._idempotency.end(api_key, key, response)
         return _answer(status, body, {"Idempotency-Key": key}, fault)
+
+    def _check_client_secret(
+        self, route: Route, params: Obj, path_ids: dict[str, str], *, publishable: bool
+    ) -> None:
+        """A publishable key reaches only an intent whose client_secret it sends (checked before
+        anything executes, so never saved for idempotency)."""
+        if publishable and (route.method, route.template) not in _CLIENT_ROUTES:
+            raise ApiError(403, "invalid_request_error", _PUBLISHABLE_KEY_REFUSED)
+        intent = self._store.find(path_ids.get("intent", ""))
+        if intent is None or params.get("client_secret") != intent.get("client_secret"):
+            raise invalid_request(
+                f"The client_secret provided does not match the client_secret associated with the "
+                f"{'SetupIntent' if (intent or {}).get('object') == 'setup_intent' else 'PaymentIntent'}.",
+                param="client_secret",
+            )
 
     def _execute(
         self, route: Route, call: Call, expand_paths: list[str], request_id: str, fault: Fault | None
@@ -146,12 +179,23 @@ def _answer(status: int, body: bytes, headers: dict[str, str], fault: Fault | No
     return HttpResponse(status, body, headers)
 
 
+def _uploaded(value: object) -> object:
+    """A file in the parameters, as idempotency compares it."""
+    if isinstance(value, Upload):
+        return value.fingerprint()
+    raise TypeError(f"{type(value).__name__} is not a parameter value")
+
+
 def _decode(request: HttpRequest) -> Obj:
-    """Query-string parameters, overridden by form-encoded body parameters."""
+    """Query-string parameters, overridden by form-encoded (or, for file uploads, multipart) body
+    parameters."""
     params = decode_form(request.query)
     if not request.body:
         return params
-    content_type = request.headers.get("content-type", _FORM).split(";")[0].strip()
+    header = request.headers.get("content-type", _FORM)
+    content_type = header.split(";")[0].strip()
+    if content_type == _MULTIPART:
+        return {**params, **decode_multipart(request.body, header)}
     if content_type != _FORM:
         raise invalid_request(
             f"Invalid request: unsupported Content-Type {content_type}. If error persists and you need "

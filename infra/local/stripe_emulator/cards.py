@@ -44,10 +44,15 @@ class TestCard:
     funding: str = "credit"
     country: str = "US"
     decline: Decline | None = None
-    requires_authentication: bool = False  # 3-D Secure challenge on every on-session payment
+    requires_authentication: bool = False  # 3-D Secure challenge on every on-session payment and setup
+    # Off-session payments need no authentication once the card was set up for them (a SetupIntent or a
+    # payment with setup_future_usage=off_session, authenticated); otherwise they decline.
+    off_session_once_set_up: bool = False
     disputes: bool = False  # a dispute opens as soon as the charge is captured
     refunds_pending: bool = False  # refunds stay `pending` until settled or failed
     attachable: bool = True  # False: attaching to a customer fails with the card's decline
+    risk_level: str = "normal"  # Radar's assessment of its charges (resources/radar.py)
+    early_fraud_warning: bool = False  # the issuer reports fraud as soon as the charge is captured
 
     def attach_error(self) -> Decline | None:
         """The decline attaching this card fails with, if it cannot be attached."""
@@ -77,6 +82,24 @@ AUTHENTICATION_REQUIRED = Decline(
     decline_code="authentication_required",
     message="Your card was declined. This transaction requires authentication.",
     seller_message="The bank returned the decline code `authentication_required`.",
+)
+
+# 4100 0000 0000 0019: "always blocked regardless of your rules", by Stripe's fraud screening before
+# the issuer sees it.
+RADAR_BLOCK = TestCard(
+    "visa",
+    "0019",
+    decline=Decline(
+        code="card_declined",
+        decline_code="fraudulent",
+        message="Your card was declined.",
+        seller_message="Stripe blocked this payment as too risky.",
+        network_status="not_sent_to_network",
+        outcome_type="blocked",
+        risk_level="highest",
+    ),
+    attachable=False,
+    risk_level="highest",
 )
 
 CATALOG: dict[str, TestCard] = {
@@ -115,32 +138,38 @@ CATALOG: dict[str, TestCard] = {
         ),
         attachable=False,
     ),
-    "pm_card_chargeDeclinedFraudulent": TestCard(
-        "visa",
-        "0019",
-        # Blocked by Stripe's fraud screening before reaching the issuer.
-        decline=Decline(
-            code="card_declined",
-            decline_code="fraudulent",
-            message="Your card was declined.",
-            seller_message="Stripe blocked this payment as too risky.",
-            network_status="not_sent_to_network",
-            outcome_type="blocked",
-            risk_level="highest",
-        ),
-        attachable=False,
-    ),
+    "pm_card_chargeDeclinedFraudulent": RADAR_BLOCK,
+    # The same card under the name Stripe's fraud-prevention testing table gives it.
+    "pm_card_radarBlock": RADAR_BLOCK,
+    # Radar's test cards (docs.stripe.com/radar/testing): 4000 0000 0000 9235, 4000 0000 0000 4954.
+    "pm_card_riskLevelElevated": TestCard("visa", "9235", risk_level="elevated"),
+    "pm_card_riskLevelHighest": TestCard("visa", "4954", risk_level="highest"),
+    # 4000 0000 0000 5423: "charge succeeds, only to receive an early fraud warning".
+    "pm_card_createIssuerFraudRecord": TestCard("visa", "5423", early_fraud_warning=True),
     # 4000 0000 0000 0341: "Attaching this card to a Customer object succeeds, but attempts to charge
     # the customer fail."
     "pm_card_chargeCustomerFail": TestCard("visa", "0341", decline=GENERIC_DECLINE),
+    # 4000 0027 6000 3184: "requires authentication on all transactions, regardless of how the card is
+    # set up"; off-session it declines with authentication_required.
     "pm_card_authenticationRequired": TestCard("visa", "3184", requires_authentication=True),
+    # 4000 0025 0000 3155: "requires authentication for one-time payments. However, if you set up this
+    # card and use the saved card for subsequent off-session payments, no further authentication is
+    # needed."
+    "pm_card_authenticationRequiredOnSetup": TestCard(
+        "visa", "3155", requires_authentication=True, off_session_once_set_up=True
+    ),
     "pm_card_createDispute": TestCard("visa", "0259", disputes=True),
     "pm_card_refundFail": TestCard("visa", "5126", refunds_pending=True),
 }
 
 
+# Test ids that name the same card number share its fingerprint.
+_SAME_CARD = {"pm_card_radarBlock": "pm_card_chargeDeclinedFraudulent"}
+
+
 def fingerprint(template: str) -> str:
     """Stable per card number, like Stripe's (same test card -> same fingerprint)."""
+    template = _SAME_CARD.get(template, template)
     digest = base64.b64encode(hashlib.sha256(f"stripe-emulator:{template}".encode()).digest()).decode()
     return "".join(char for char in digest if char.isalnum())[:16]
 

@@ -64,6 +64,8 @@ class ControlApi:
             ("GET", re.compile(r"health"), self._health),
             ("POST", re.compile(r"reset"), self._reset),
             ("POST", re.compile(r"payment_intents/([^/]+)/authenticate"), self._authenticate),
+            ("POST", re.compile(r"payment_intents/([^/]+)/expire"), self._expire_authorization),
+            ("POST", re.compile(r"setup_intents/([^/]+)/authenticate"), self._authenticate_setup),
             ("GET", re.compile(r"3ds/([^/]+)"), self._three_d_secure),
             ("POST", re.compile(r"disputes"), self._open_dispute),
             ("POST", re.compile(r"disputes/([^/]+)/close"), self._close_dispute),
@@ -86,6 +88,8 @@ class ControlApi:
             ("POST", re.compile(r"payouts/([^/]+)/fail"), self._fail_payout),
             ("POST", re.compile(r"direct_charge"), self._direct_charge),
             ("POST", re.compile(r"refunds"), self._dashboard_refund),
+            ("POST", re.compile(r"reviews/([^/]+)/close"), self._close_review),
+            ("POST", re.compile(r"early_fraud_warnings"), self._early_fraud_warning),
         ]
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -112,6 +116,13 @@ class ControlApi:
         outcome = _text(body, "outcome", choices=("succeed", "fail"), default="succeed")
         return json_response(200, self._controls.authenticate_payment_intent(ids[0], outcome == "succeed"))
 
+    def _authenticate_setup(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        outcome = _text(body, "outcome", choices=("succeed", "fail"), default="succeed")
+        return json_response(200, self._controls.authenticate_setup_intent(ids[0], outcome == "succeed"))
+
+    def _expire_authorization(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        return json_response(200, self._controls.expire_authorization(ids[0]))
+
     def _three_d_secure(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
         """The page `next_action` points at: completes 3-D Secure and returns to the merchant."""
         intent_id = ids[0]
@@ -125,16 +136,17 @@ class ControlApi:
         before = self._controls.get(intent_id) or {}
         redirect = (before.get("next_action") or {}).get("redirect_to_url") or {}
         try:
-            intent = self._controls.authenticate_payment_intent(intent_id, outcome == "succeed")
+            intent = self._controls.authenticate(intent_id, outcome == "succeed")
         except ApiError as error:
             return _html(error.status, "Authentication not possible", f"<p>{html.escape(error.message)}</p>")
         return_url = redirect.get("return_url")
         if not return_url:
             return _html(200, f"Authentication {outcome}ed", "<p>You can close this window.</p>")
+        kind = str(intent["object"])  # payment_intent or setup_intent, as Stripe names the parameters
         query = urlencode(
             {
-                "payment_intent": intent["id"],
-                "payment_intent_client_secret": intent["client_secret"],
+                kind: intent["id"],
+                f"{kind}_client_secret": intent["client_secret"],
                 "redirect_status": "failed" if intent["status"] == "requires_payment_method" else "succeeded",
             }
         )
@@ -214,7 +226,13 @@ class ControlApi:
         return json_response(200, self._controls.settings())
 
     def _update_settings(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
-        flags = ("async_balance_transactions", "pending_balance", "hold_payouts")
+        flags = (
+            "async_balance_transactions",
+            "pending_balance",
+            "hold_payouts",
+            "review_elevated_risk",
+            "block_highest_risk",
+        )
         unknown = set(body) - {*flags, "search_lag"}
         if unknown:
             raise invalid_request(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
@@ -277,6 +295,19 @@ class ControlApi:
             suppress_webhooks=bool(_flag(body, "suppress_webhooks")),
         )
         return json_response(200, refund)
+
+    def _close_review(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """`{"action": "approve" | "refund" | "refund_as_fraud"}` (default approve)."""
+        action = _text(body, "action", choices=("approve", "refund", "refund_as_fraud"), default="approve")
+        return json_response(200, self._controls.close_review(ids[0], action))
+
+    def _early_fraud_warning(self, request: HttpRequest, body: Obj, ids: tuple[str, ...]) -> HttpResponse:
+        """`{"charge"|"payment_intent": id, "fraud_type"?}`: the issuer warns of fraud on the charge."""
+        target = _optional_text(body, "charge") or _optional_text(body, "payment_intent")
+        if target is None:
+            raise invalid_request("Pass `charge` or `payment_intent`.", param="charge")
+        fraud_type = _text(body, "fraud_type", default="made_with_stolen_card")
+        return json_response(200, self._controls.create_early_fraud_warning(target, fraud_type))
 
 
 def _integer(body: Obj, name: str) -> int:

@@ -16,13 +16,26 @@ from .idempotency import IdempotencyCache
 from .model import SYSTEM, Obj, public
 from .money import check_currency
 from .params import Metadata
-from .resources import ROUTES, balance, charges, disputes, payment_intents, payments, payouts, refunds
+from .resources import (
+    ROUTES,
+    balance,
+    charges,
+    disputes,
+    payment_intents,
+    payments,
+    payouts,
+    radar,
+    refunds,
+    setup_intents,
+)
 from .resources.events import type_matches
 from .routing import Router
 from .server import EmulatorHTTPServer
 from .store import SEARCHABLE, Settings, Store
 from .webhooks import WebhookChaos, WebhookDispatcher
 from .wire import HttpRequest, HttpResponse
+
+_REVIEW_ACTIONS = ("approve", "refund", "refund_as_fraud")
 
 
 class StripeEmulator:
@@ -184,12 +197,17 @@ class StripeEmulator:
         search_lag: float | None = None,
         pending_balance: bool | None = None,
         hold_payouts: bool | None = None,
+        review_elevated_risk: bool | None = None,
+        block_highest_risk: bool | None = None,
     ) -> Obj:
-        """Change behaviour at run time; what is not given stays. Returns the settings."""
+        """Change behaviour at run time; what is not given stays. Returns the settings.
+        `review_elevated_risk` and `block_highest_risk` are Radar's default rules (resources/radar.py)."""
         switches = {
             "async_balance_transactions": async_balance_transactions,
             "pending_balance": pending_balance,
             "hold_payouts": hold_payouts,
+            "review_elevated_risk": review_elevated_risk,
+            "block_highest_risk": block_highest_risk,
         }
         with self._store.transaction():
             for name, value in switches.items():
@@ -231,6 +249,9 @@ class StripeEmulator:
     def payment_intents(self) -> list[Obj]:
         return self._all("payment_intent")
 
+    def setup_intents(self) -> list[Obj]:
+        return self._all(setup_intents.SETUP_INTENT)
+
     def charges(self) -> list[Obj]:
         return self._all("charge")
 
@@ -242,6 +263,13 @@ class StripeEmulator:
 
     def balance_transactions(self) -> list[Obj]:
         return self._all("balance_transaction")
+
+    def reviews(self) -> list[Obj]:
+        """Every Radar review, open or closed (`GET /v1/reviews` lists only the open ones)."""
+        return self._all("review")
+
+    def early_fraud_warnings(self) -> list[Obj]:
+        return self._all(radar.EARLY_FRAUD_WARNING)
 
     def payouts(self) -> list[Obj]:
         return self._all("payout")
@@ -260,6 +288,27 @@ class StripeEmulator:
             payments.authenticate(self._store, intent, succeed=succeed, origin=SYSTEM, base_url=self.url)
             return public(intent)
 
+    def authenticate_setup_intent(self, setup_intent_id: str, succeed: bool = True) -> Obj:
+        """Complete (or fail) the 3-D Secure challenge of a SetupIntent in `requires_action`."""
+        with self._store.transaction():
+            intent = self._store.get(setup_intents.SETUP_INTENT, setup_intent_id, param="setup_intent")
+            setup_intents.authenticate(self._store, intent, succeed=succeed, origin=SYSTEM)
+            return public(intent)
+
+    def authenticate(self, intent_id: str, succeed: bool = True) -> Obj:
+        """The 3-D Secure challenge of a PaymentIntent (`pi_`) or a SetupIntent (`seti_`)."""
+        if intent_id.startswith("seti_"):
+            return self.authenticate_setup_intent(intent_id, succeed)
+        return self.authenticate_payment_intent(intent_id, succeed)
+
+    def expire_authorization(self, payment_intent_id: str) -> Obj:
+        """The authorization of a PaymentIntent in `requires_capture` runs out uncaptured (Stripe: about
+        7 days for cards): released, canceled with `cancellation_reason: automatic`."""
+        with self._store.transaction():
+            intent = self._store.get("payment_intent", payment_intent_id, param="payment_intent")
+            payments.expire(self._store, intent, SYSTEM)
+            return public(intent)
+
     def create_dispute(self, charge_or_payment_intent_id: str, reason: str = "fraudulent") -> Obj:
         """Open a dispute on a captured charge (or a PaymentIntent's latest charge)."""
         if reason not in disputes.REASONS:
@@ -274,6 +323,38 @@ class StripeEmulator:
             dispute = self._store.get("dispute", dispute_id, param="dispute")
             disputes.close(self._store, dispute, won=won, origin=SYSTEM)
             return public(dispute)
+
+    def close_review(self, review_id: str, action: str = "approve") -> Obj:
+        """Close an open Radar review as the dashboard does: `approve`, `refund` (the charge's
+        remainder) or `refund_as_fraud` (reason `fraudulent`); a refund closes it as `refunded` or
+        `refunded_as_fraud`. Returns the review."""
+        if action not in _REVIEW_ACTIONS:
+            raise invalid_request(
+                f"Invalid action: must be one of {', '.join(_REVIEW_ACTIONS)}", param="action"
+            )
+        with self._store.transaction():
+            review = self._store.get("review", review_id, param="review")
+            if action == "approve" or not review["open"]:  # a closed review answers Stripe's error
+                radar.close_review(self._store, review, "approved", SYSTEM)
+            else:
+                params: Obj = {"charge": review["charge"]}
+                if action == "refund_as_fraud":
+                    params["reason"] = "fraudulent"
+                refunds.dashboard_refund(self._store, params)
+            return public(review)
+
+    def create_early_fraud_warning(
+        self, charge_or_payment_intent_id: str, fraud_type: str = radar.TEST_CARD_FRAUD_TYPE
+    ) -> Obj:
+        """The issuer reports a succeeded charge (or a PaymentIntent's latest charge) as likely fraud:
+        `radar.early_fraud_warning.created`, actionable unless the charge is disputed or fully
+        refunded. Returns the EarlyFraudWarning."""
+        if fraud_type not in radar.FRAUD_TYPES:
+            types = ", ".join(radar.FRAUD_TYPES)
+            raise invalid_request(f"Invalid fraud_type: must be one of {types}", param="fraud_type")
+        with self._store.transaction():
+            charge = self._charge(charge_or_payment_intent_id)
+            return public(radar.warn(self._store, charge, fraud_type, SYSTEM))
 
     def settle_balance_transactions(self, charge_or_payment_intent_id: str | None = None) -> list[Obj]:
         """Finish asynchronous captures: each pending charge (or just this one, or a PaymentIntent's

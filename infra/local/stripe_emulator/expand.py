@@ -23,6 +23,7 @@ EXPANDABLE: dict[str, dict[str, str]] = {
         "customer": "customer",
         "failure_balance_transaction": "balance_transaction",
         "payment_intent": "payment_intent",
+        "review": "review",
     },
     "customer": {"invoice_settings": "customer.invoice_settings"},
     "customer.invoice_settings": {"default_payment_method": "payment_method"},
@@ -31,6 +32,7 @@ EXPANDABLE: dict[str, dict[str, str]] = {
         "customer": "customer",
         "latest_charge": "charge",
         "payment_method": "payment_method",
+        "review": "review",
     },
     "payment_method": {"customer": "customer"},
     "payout": {
@@ -39,12 +41,15 @@ EXPANDABLE: dict[str, dict[str, str]] = {
         "original_payout": "payout",
         "reversed_by": "payout",
     },
+    "radar.early_fraud_warning": {"charge": "charge", "payment_intent": "payment_intent"},
     "refund": {
         "balance_transaction": "balance_transaction",
         "charge": "charge",
         "failure_balance_transaction": "balance_transaction",
         "payment_intent": "payment_intent",
     },
+    "review": {"charge": "charge", "payment_intent": "payment_intent"},
+    "setup_intent": {"customer": "customer", "payment_method": "payment_method"},
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import invalid_request
+from .forms import Upload
 from .model import Obj
 
 _INTEGER = re.compile(r"-?\d+")
@@ -90,6 +91,15 @@ class Boolean(Spec):
         if value not in ("true", "false"):
             raise invalid_request(f"Invalid boolean: {value}", param=name)
         return value == "true"
+
+
+class FileUpload(Spec):
+    """The file part of a multipart/form-data upload (`POST /v1/files`)."""
+
+    def coerce(self, value: object, name: str) -> Upload:
+        if not isinstance(value, Upload):
+            raise invalid_request(f"Invalid {name}: send the file as a multipart/form-data part.", param=name)
+        return value
 
 
 class Metadata(Spec):

@@ -29,10 +29,14 @@ KINDS: dict[str, tuple[str, str]] = {
     "customer": ("cus", "customer"),
     "dispute": ("dp", "dispute"),
     "event": ("evt", "event"),
+    "file": ("file", "file upload"),
     "payment_intent": ("pi", "payment_intent"),
     "payment_method": ("pm", "PaymentMethod"),
     "payout": ("po", "payout"),
+    "radar.early_fraud_warning": ("issfr", "early fraud warning"),
     "refund": ("re", "refund"),
+    "setup_intent": ("seti", "setup_intent"),
+    "review": ("prv", "review"),
 }
 
 
@@ -58,6 +62,10 @@ class Settings:
     pending_balance: bool = False
     # Automatic payouts stay `pending` until `payouts/{id}/pay`, instead of being paid at once.
     hold_payouts: bool = False
+    # Radar's default rules (resources/radar.py): "Review if :risk_level: = 'elevated'", on by default
+    # as with Radar for Fraud Teams, and "Block if :risk_level: = 'highest'".
+    review_elevated_risk: bool = True
+    block_highest_risk: bool = True
 
 
 # Object types the Search API serves.

@@ -200,7 +200,7 @@ def parked_events(function: str) -> list[dict[str, Any]]:
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=f"{function}-dlq")["QueueUrl"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
+    return [json.loads(m["Body"])["requestPayload"] for m in messages]  # Lambda's on-failure records
 
 
 def test_stripes_event_handled_before_our_own_answer_is_recorded(

@@ -59,8 +59,10 @@ def test_the_setting_makes_every_capture_asynchronous(
 
     assert response.json() == {
         "async_balance_transactions": True,
+        "block_highest_risk": True,
         "hold_payouts": False,
         "pending_balance": False,
+        "review_elevated_risk": True,
         "search_lag": 0.0,
     }
     assert shown.json()["async_balance_transactions"] is True
@@ -109,14 +111,21 @@ def test_control_errors(emu: StripeEmulator, payload: dict[str, str], status: in
 
 def test_reset_restores_the_constructors_settings(emu: StripeEmulator) -> None:
     emu.update_settings(
-        async_balance_transactions=True, search_lag=5, pending_balance=True, hold_payouts=True
+        async_balance_transactions=True,
+        search_lag=5,
+        pending_balance=True,
+        hold_payouts=True,
+        review_elevated_risk=False,
+        block_highest_risk=False,
     )
 
     emu.reset()
 
     assert emu.settings() == {
         "async_balance_transactions": False,
+        "block_highest_risk": True,
         "hold_payouts": False,
         "pending_balance": False,
+        "review_elevated_risk": True,
         "search_lag": 0.0,
     }

@@ -27,7 +27,8 @@ def test_a_missing_api_key_is_a_401_in_stripes_error_shape(emu: StripeEmulator) 
     assert set(error) == {"message", "type"}
 
 
-@pytest.mark.parametrize("key", ["sk_live_abcdefghijklmnop", "pk_test_abcdefghijklmnop", "nonsense"])
+# Test publishable keys are known, but reach only what Stripe.js may (test_off_session_and_setup.py).
+@pytest.mark.parametrize("key", ["sk_live_abcdefghijklmnop", "pk_live_abcdefghijklmnop", "nonsense"])
 def test_the_sdk_raises_authentication_error_for_keys_that_are_not_test_secret_keys(
     emu: StripeEmulator, key: str
 ) -> None:

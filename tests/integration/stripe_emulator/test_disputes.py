@@ -67,22 +67,35 @@ def test_lost_disputes_keep_the_money_withdrawn(client: stripe.StripeClient, emu
     assert control(emu, f"disputes/{dispute['id']}/close", {"outcome": "won"}).status == 400  # already closed
 
 
-def test_submitting_evidence_and_accepting(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+def test_submitting_evidence(client: stripe.StripeClient, emu: StripeEmulator) -> None:
     intent = pay(client)
     opened = emu.create_dispute(intent.id)
 
     updated = client.v1.disputes.update(
         opened["id"], params={"evidence": {"uncategorized_text": "delivered"}, "metadata": {"case": "c-1"}}
     )
-    accepted = client.v1.disputes.close(opened["id"])
 
     assert updated.status == "under_review"
     assert updated.evidence.uncategorized_text == "delivered"
     assert updated.evidence_details.submission_count == 1
-    assert accepted.status == "lost"
     assert (
         emu.events("charge.dispute.updated")[0]["data"]["previous_attributes"]["status"] == "needs_response"
     )
+    with pytest.raises(stripe.InvalidRequestError):  # the bank decides now: it cannot be conceded
+        client.v1.disputes.close(opened["id"])
+
+
+def test_accepting_concedes_the_dispute(client: stripe.StripeClient, emu: StripeEmulator) -> None:
+    intent = pay(client)
+    opened = emu.create_dispute(intent.id)
+
+    accepted = client.v1.disputes.close(opened["id"])
+
+    assert accepted.status == "lost"
+    assert [bt.amount for bt in accepted.balance_transactions] == [-2000]  # nothing comes back
+    assert emu.events()[-1]["type"] == "charge.dispute.closed"
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.disputes.close(opened["id"])
 
 
 def test_disputed_charges_cannot_be_refunded_or_disputed_twice(

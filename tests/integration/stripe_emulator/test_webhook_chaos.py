@@ -216,8 +216,10 @@ def test_the_cli_starts_in_chaos_mode_from_the_environment_and_takes_the_setting
         }
         assert json.loads(settings.body) == {
             "async_balance_transactions": True,
+            "block_highest_risk": True,
             "hold_payouts": True,
             "pending_balance": True,
+            "review_elevated_risk": True,
             "search_lag": 5.0,
         }
         process.send_signal(signal.SIGTERM)

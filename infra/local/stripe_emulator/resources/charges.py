@@ -18,30 +18,7 @@ from ..money import card_fee
 from ..params import Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint
 from ..store import Store
-from . import balance
-
-_APPROVED = {
-    "advice_code": None,
-    "network_advice_code": None,
-    "network_decline_code": None,
-    "network_status": "approved_by_network",
-    "reason": None,
-    "risk_level": "normal",
-    "risk_score": 32,
-    "seller_message": "Payment complete.",
-    "type": "authorized",
-}
-
-
-def _declined(decline: Decline) -> Obj:
-    return {
-        **_APPROVED,
-        "network_status": decline.network_status,
-        "reason": decline.decline_code,
-        "risk_level": decline.risk_level,
-        "seller_message": decline.seller_message,
-        "type": decline.outcome_type,
-    }
+from . import balance, payment_methods, radar
 
 
 def _card_details(payment_method: Obj, amount_authorized: int | None, authenticated: bool) -> Obj:
@@ -86,7 +63,7 @@ def _create(
             "fraud_details": {},
             "metadata": dict(intent["metadata"]),
             "on_behalf_of": None,
-            "outcome": _declined(decline) if decline else dict(_APPROVED),
+            "outcome": radar.outcome(payment_methods.test_card(payment_method), decline, store.settings),
             "paid": decline is None,
             "payment_intent": intent["id"],
             "payment_method": payment_method["id"],
@@ -151,9 +128,12 @@ def record_success(
     asynchronous: bool = False,
 ) -> Obj:
     charge = _create(store, intent, payment_method, decline=None, authenticated=authenticated)
+    review = radar.attach_review(store, charge, intent)
     if capture:
         charge.update(_settlement(store, charge, charge["amount"], asynchronous=asynchronous))
     store.emit("charge.succeeded", charge, origin)
+    if review is not None:
+        store.emit("review.opened", review, origin)
     return charge
 
 
@@ -189,6 +169,12 @@ def release(store: Store, charge: Obj, origin: Origin) -> None:
     """Cancelling an uncaptured payment gives the whole authorisation back."""
     previous = apply(charge, {"amount_refunded": charge["amount"], "refunded": True})
     store.emit("charge.refunded", charge, origin, previous)
+
+
+def expire(store: Store, charge: Obj, origin: Origin) -> None:
+    """An uncaptured charge whose authorisation ran out: released, announced as `charge.expired`."""
+    previous = apply(charge, {"amount_refunded": charge["amount"], "refunded": True})
+    store.emit("charge.expired", charge, origin, previous)
 
 
 def _retrieve(call: Call) -> Obj:

@@ -1,16 +1,24 @@
-"""Disputes: opened by a test card or the control API, answered with evidence, won or lost."""
+"""Disputes: opened by a test card or the control API, answered with evidence, won or lost.
+
+Evidence (`POST /v1/disputes/{id}`, `evidence[...]`) is staged with `submit=false` and submitted once:
+after the submission Stripe takes no change of it. Explanations take 20,000 characters, other text 5,000,
+documents are ids of files uploaded for dispute evidence (resources/files.py), all the staged fields
+together 150,000 characters. Accepting (`close`) concedes a dispute still waiting for evidence.
+"""
 
 from __future__ import annotations
 
 from ..errors import invalid_request
+from ..ids import now
 from ..model import SYSTEM, Obj, Origin, apply, merge_metadata, public
 from ..money import DISPUTE_FEE
 from ..params import Boolean, Hash, Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint
 from ..store import Store
-from . import balance, payment_methods
+from . import balance, files, payment_methods, radar
 
 OPEN = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+NEEDS_RESPONSE = ("warning_needs_response", "needs_response")
 REASONS = (
     "bank_cannot_process",
     "check_returned",
@@ -56,6 +64,28 @@ _EVIDENCE = (
     "uncategorized_file",
     "uncategorized_text",
 )
+_FILES = (
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+)
+_EXPLANATIONS = (
+    "access_activity_log",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "duplicate_charge_explanation",
+    "product_description",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "uncategorized_text",
+)
+_EVIDENCE_CHARS = 150_000
 _RESPONSE_WINDOW = 7 * 24 * 3600
 
 
@@ -102,6 +132,8 @@ def open_dispute(store: Store, charge: Obj, reason: str, origin: Origin) -> Obj:
     charge["disputed"] = True
     store.emit("charge.dispute.created", dispute, origin)
     store.emit("charge.dispute.funds_withdrawn", dispute, origin)
+    radar.close_open_review(store, charge, "disputed", origin)
+    radar.charge_settled(store, charge, origin)
     return dispute
 
 
@@ -112,13 +144,13 @@ def open_if_card_disputes(store: Store, charge: Obj) -> None:
         open_dispute(store, charge, "fraudulent", SYSTEM)
 
 
-def close(store: Store, dispute: Obj, *, won: bool, origin: Origin) -> None:
-    """Won: the amount comes back (the dispute fee does not). Lost: nothing comes back."""
+def close(store: Store, dispute: Obj, *, won: bool, origin: Origin, status: str | None = None) -> None:
+    """Won: the amount comes back (the dispute fee does not). Lost (or `status`): nothing comes back."""
     _require_open(dispute)
     if won:
         reversal = f"Chargeback reversal for {dispute['charge']}"
         _add_transaction(store, dispute, dispute["amount"], "dispute_reversal", reversal)
-    previous = apply(dispute, {"status": "won" if won else "lost"})
+    previous = apply(dispute, {"status": status or ("won" if won else "lost")})
     store.emit("charge.dispute.closed", dispute, origin, previous)
     if won:
         store.emit("charge.dispute.funds_reinstated", dispute, origin)
@@ -155,30 +187,63 @@ def _update(call: Call) -> Obj:
     dispute = _retrieve(call)
     _require_open(dispute)
     params, changes = call.params, {}
-    if params.get("evidence"):
-        changes["evidence"] = {**dispute["evidence"], **params["evidence"]}
-    if "metadata" in params:
-        changes["metadata"] = merge_metadata(dispute["metadata"], params["metadata"])
+    details = dict(dispute["evidence_details"])
     # Stripe's `submit` defaults to true; here it only defaults to true when evidence is sent, so
     # a metadata-only update does not submit.
-    if params.get("submit", "evidence" in params):
-        details = dispute["evidence_details"]
+    submit = params.get("submit", "evidence" in params)
+    if (params.get("evidence") or submit) and details["submission_count"] > 0:
+        raise invalid_request(
+            "This dispute's evidence has already been submitted: it can no longer be changed or "
+            "submitted again.",
+            param="evidence" if params.get("evidence") else "submit",
+        )
+    evidence = dispute["evidence"]
+    if params.get("evidence"):
+        evidence = _staged(call.store, evidence, params["evidence"])
+        changes["evidence"] = evidence
+        details["has_evidence"] = any(evidence.values())
+    if "metadata" in params:
+        changes["metadata"] = merge_metadata(dispute["metadata"], params["metadata"])
+    if submit:
+        if not any(evidence.values()):
+            raise invalid_request("There is no evidence to submit: stage some first.", param="evidence")
         changes["status"] = dispute["status"].replace("needs_response", "under_review")
-        changes["evidence_details"] = {
-            **details,
-            "has_evidence": True,
-            "submission_count": details["submission_count"] + 1,
-        }
+        details["submission_count"] += 1
+        details["past_due"] = details["due_by"] is not None and now() > details["due_by"]
+    if details != dispute["evidence_details"]:
+        changes["evidence_details"] = details
     previous = apply(dispute, changes)
     if previous:
         call.store.emit("charge.dispute.updated", dispute, call.origin, previous)
     return dispute
 
 
+def _staged(store: Store, staged: Obj, sent: Obj) -> Obj:
+    """The evidence with `sent` staged over it (an empty value unsets a field), as Stripe checks it."""
+    for name, value in sent.items():
+        if value is not None and name in _FILES:
+            files.dispute_evidence_file(store, value, f"evidence[{name}]")
+    merged = {**staged, **sent}
+    if sum(len(value) for value in merged.values() if value) > _EVIDENCE_CHARS:
+        raise invalid_request(
+            f"The evidence fields together may hold at most {_EVIDENCE_CHARS} characters.", param="evidence"
+        )
+    return merged
+
+
 def _close(call: Call) -> Obj:
-    """Accepting a dispute (`POST /v1/disputes/{id}/close`) concedes it: status `lost`."""
+    """Accepting a dispute (`POST /v1/disputes/{id}/close`) concedes it: `lost` (an inquiry:
+    `warning_closed`). Only while it waits for evidence: once submitted, the bank decides."""
     dispute = _retrieve(call)
-    close(call.store, dispute, won=False, origin=call.origin)
+    _require_open(dispute)
+    if dispute["status"] not in NEEDS_RESPONSE:
+        raise invalid_request(
+            f"This dispute is {dispute['status']}: its evidence was submitted, so it can no longer be "
+            "closed.",
+            param="dispute",
+        )
+    conceded = "warning_closed" if dispute["status"].startswith("warning_") else "lost"
+    close(call.store, dispute, won=False, origin=call.origin, status=conceded)
     return dispute
 
 
@@ -191,7 +256,9 @@ ROUTES: list[Route] = [
         _update,
         "dispute",
         {
-            "evidence": Hash({name: String(max_length=20000) for name in _EVIDENCE}),
+            "evidence": Hash(
+                {name: String(max_length=20000 if name in _EXPLANATIONS else 5000) for name in _EVIDENCE}
+            ),
             "metadata": Metadata(),
             "submit": Boolean(),
         },

@@ -291,7 +291,13 @@ ROUTES: list[Route] = [
     ),
     endpoint("GET", f"{_BASE}/{{intent}}", _retrieve, "payment_intent", {"client_secret": String()}),
     endpoint("POST", f"{_BASE}/{{intent}}", _update, "payment_intent", _UPDATE_FIELDS),
-    endpoint("POST", f"{_BASE}/{{intent}}/confirm", _confirm_endpoint, "payment_intent", _CONFIRM_FIELDS),
+    endpoint(
+        "POST",
+        f"{_BASE}/{{intent}}/confirm",
+        _confirm_endpoint,
+        "payment_intent",
+        {**_CONFIRM_FIELDS, "client_secret": String()},  # Stripe.js confirms with the client_secret
+    ),
     endpoint(
         "POST",
         f"{_BASE}/{{intent}}/capture",

@@ -62,6 +62,16 @@ def check_usable(payment_method: Obj, customer_id: str | None) -> None:
         raise invalid_request(_REUSE_MESSAGE, param="payment_method")
 
 
+def set_up_for_off_session(payment_method: Obj) -> bool:
+    """Whether an authenticated setup (SetupIntent with `usage=off_session`, or a payment with
+    `setup_future_usage=off_session`) prepared this method for off-session payments."""
+    return bool(payment_method.get("_off_session_ready"))
+
+
+def mark_set_up_for_off_session(payment_method: Obj) -> None:
+    payment_method["_off_session_ready"] = True
+
+
 def check_attachable(payment_method: Obj) -> None:
     """Stripe validates a card when it is attached: the declining test cards fail right there.
 

@@ -17,7 +17,7 @@ from ..errors import ApiError, invalid_request, unexpected_state
 from ..ids import new_id, now
 from ..model import Obj, Origin, public
 from ..store import Store
-from . import charges, disputes, payment_methods
+from . import charges, disputes, payment_methods, radar
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 CANCELABLE = (
@@ -102,13 +102,33 @@ def capture(store: Store, intent: Obj, amount: int | None, origin: Origin) -> No
     charges.capture(store, charge, amount, origin, asynchronous=store.settings.async_balance_transactions)
     intent.update({"amount_capturable": 0, "amount_received": amount, "status": "succeeded"})
     store.emit("payment_intent.succeeded", intent, origin)
-    disputes.open_if_card_disputes(store, charge)
+    _after_capture(store, charge)
 
 
 def cancel(store: Store, intent: Obj, reason: str | None, origin: Origin) -> None:
     require_status(intent, CANCELABLE, "cancel", "canceled")
     if intent["status"] == "requires_capture":
-        charges.release(store, store.get("charge", intent["latest_charge"], param="charge"), origin)
+        charge = store.get("charge", intent["latest_charge"], param="charge")
+        charges.release(store, charge, origin)
+        radar.close_open_review(store, charge, "canceled", origin)
+    _canceled(store, intent, reason, origin)
+
+
+def expire(store: Store, intent: Obj, origin: Origin) -> None:
+    """The authorization ran out uncaptured (cards: about 7 days): Stripe releases the hold and cancels
+    the intent itself (`cancellation_reason: automatic`)."""
+    if intent["status"] != "requires_capture":
+        raise invalid_request(
+            f"PaymentIntent {intent['id']} has no authorization to expire: its status is {intent['status']}.",
+            param="payment_intent",
+        )
+    charge = store.get("charge", intent["latest_charge"], param="charge")
+    charges.expire(store, charge, origin)
+    radar.close_open_review(store, charge, "canceled", origin)
+    _canceled(store, intent, "automatic", origin)
+
+
+def _canceled(store: Store, intent: Obj, reason: str | None, origin: Origin) -> None:
     intent.update(
         {
             "amount_capturable": 0,
@@ -127,15 +147,18 @@ def _attempt(
     card = payment_methods.test_card(payment_method)
     authenticated = intent["_authenticated_pm"] == payment_method["id"]
     if card.requires_authentication and not authenticated:
-        if intent["_off_session"]:
-            # Nobody is there to authenticate: Stripe declines instead of asking.
+        if not intent["_off_session"]:
+            _require_action(store, intent, origin, base_url)
+            return None
+        if not (card.off_session_once_set_up and payment_methods.set_up_for_off_session(payment_method)):
+            # Nobody is there to authenticate: Stripe declines instead of asking (the intent goes back
+            # to requires_payment_method, the customer can confirm it on-session).
             return _decline(
                 store, intent, payment_method, AUTHENTICATION_REQUIRED, origin, authenticated=authenticated
             )
-        _require_action(store, intent, origin, base_url)
-        return None
-    if card.decline is not None:
-        return _decline(store, intent, payment_method, card.decline, origin, authenticated=authenticated)
+    decline = radar.decline_for(card, store.settings)
+    if decline is not None:
+        return _decline(store, intent, payment_method, decline, origin, authenticated=authenticated)
     _succeed(store, intent, payment_method, origin, authenticated=authenticated)
     return None
 
@@ -155,6 +178,8 @@ def _succeed(store: Store, intent: Obj, payment_method: Obj, origin: Origin, *, 
     if intent["setup_future_usage"] and intent["customer"] and payment_method["customer"] is None:
         customer = store.get("customer", intent["customer"], param="customer")
         payment_methods.attach(store, payment_method, customer, origin)
+    if intent["setup_future_usage"] == "off_session" and intent["customer"]:
+        payment_methods.mark_set_up_for_off_session(payment_method)
     _consume(payment_method)
     intent.update({"last_payment_error": None, "latest_charge": charge["id"], "next_action": None})
     if manual:
@@ -163,6 +188,12 @@ def _succeed(store: Store, intent: Obj, payment_method: Obj, origin: Origin, *, 
         return
     intent.update({"amount_received": intent["amount"], "status": "succeeded"})
     store.emit("payment_intent.succeeded", intent, origin)
+    _after_capture(store, charge)
+
+
+def _after_capture(store: Store, charge: Obj) -> None:
+    """What the test cards make the cardholder or the issuer do once the money moved."""
+    radar.warn_if_card_warns(store, charge)
     disputes.open_if_card_disputes(store, charge)
 
 
@@ -204,17 +235,21 @@ def _back_to_requires_payment_method(
 
 
 def _require_action(store: Store, intent: Obj, origin: Origin, base_url: str) -> None:
+    intent.update({"next_action": three_d_secure_action(intent, base_url), "status": "requires_action"})
+    store.emit("payment_intent.requires_action", intent, origin)
+
+
+def three_d_secure_action(intent: Obj, base_url: str) -> Obj:
+    """The `next_action` of a PaymentIntent or SetupIntent whose card asks for 3-D Secure: the
+    emulator's challenge page, as a redirect when the confirmation gave a `return_url`."""
     page = f"{base_url}/_emulator/3ds/{intent['id']}"
     return_url = intent["_return_url"]
     if return_url:
-        next_action = {"redirect_to_url": {"return_url": return_url, "url": page}, "type": "redirect_to_url"}
-    else:
-        next_action = {
-            "type": "use_stripe_sdk",
-            "use_stripe_sdk": {"source": new_id("src"), "stripe_js": page, "type": "three_d_secure_redirect"},
-        }
-    intent.update({"next_action": next_action, "status": "requires_action"})
-    store.emit("payment_intent.requires_action", intent, origin)
+        return {"redirect_to_url": {"return_url": return_url, "url": page}, "type": "redirect_to_url"}
+    return {
+        "type": "use_stripe_sdk",
+        "use_stripe_sdk": {"source": new_id("src"), "stripe_js": page, "type": "three_d_secure_redirect"},
+    }
 
 
 def _consume(payment_method: Obj) -> None:

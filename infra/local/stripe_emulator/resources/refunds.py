@@ -9,7 +9,7 @@ from ..money import check_granularity, format_amount
 from ..params import Integer, Metadata, String
 from ..routing import Call, Route, endpoint, list_endpoint
 from ..store import Store
-from . import balance, payment_methods
+from . import balance, payment_methods, radar
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 # What a failed card refund reports; Stripe picks one of a few reasons.
@@ -111,6 +111,9 @@ def _create(call: Call) -> Obj:
     previous = _adjust_refunded(charge, amount)
     store.emit("refund.created", refund, call.origin)
     store.emit("charge.refunded", charge, call.origin, previous)
+    as_fraud = refund["reason"] == "fraudulent"
+    radar.close_open_review(store, charge, "refunded_as_fraud" if as_fraud else "refunded", call.origin)
+    radar.charge_settled(store, charge, call.origin)
     return refund
 
 

@@ -21,16 +21,24 @@ class Settings(BaseModel):
     ledger_table: str | None = Field(None, alias="LEDGER_TABLE")
     idempotency_table: str | None = Field(None, alias="IDEMPOTENCY_TABLE")
     reconciliation_table: str | None = Field(None, alias="RECONCILIATION_TABLE")
+    risk_table: str | None = Field(None, alias="RISK_TABLE")
+    # The risk rules are read again after this long in a warm function: a change applies within it.
+    risk_rules_cache_seconds: float = Field(30.0, alias="RISK_RULES_CACHE_SECONDS", ge=0, le=300)
     # The currencies a reconciliation run reads from the ledger besides those Stripe's transactions name.
     reconciliation_currencies: str = Field("usd", alias="RECONCILIATION_CURRENCIES")
     event_bus_name: str | None = Field(None, alias="EVENT_BUS_NAME")
     stripe_api_key_secret: str | None = Field(None, alias="STRIPE_API_KEY_SECRET")
     stripe_webhook_secret_name: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET_NAME")
     cursor_key_secret: str | None = Field(None, alias="CURSOR_KEY_SECRET")
+    # Order tokens: the secret with the Order Service's public keys, and the `iss` its tokens carry.
+    order_token_keys_secret: str | None = Field(None, alias="ORDER_TOKEN_KEYS_SECRET")
+    order_token_issuer: str | None = Field(None, alias="ORDER_TOKEN_ISSUER")
     # Who is an admin, and the routes only admins may call ("POST /payments/{payment_id}/capture,..."):
     # both from the catalog's route flags.
     admin_group: str | None = Field(None, alias="ADMIN_GROUP")
     admin_routes: str | None = Field(None, alias="ADMIN_ROUTES")
+    # The scope of service callers' access tokens (Cognito client credentials), from the catalog.
+    service_scope: str | None = Field(None, alias="SERVICE_SCOPE")
     # The Stripe event types a subscriber handles: what the webhook forwards.
     stripe_event_types: str | None = Field(None, alias="STRIPE_EVENT_TYPES")
     # Where the Stripe SDK sends requests: unset means api.stripe.com; the local stack sets the emulator.

@@ -1,5 +1,6 @@
-"""Logger, Metrics and Tracer shared by every function (service name and namespace from environment:
-POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, set by CDK and the local stack from the catalog)."""
+"""Logger, Metrics and Tracer shared by every function (service name, namespace and stage from the
+environment: POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, STAGE, set by CDK and the local stack
+from the catalog)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Payments"),
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "payments"),
 )
+# Every metric carries its stage beside the service (the alarms and dashboard of a stage select it:
+# infra/catalog.py metric_dimensions), so two stages in one account never mix.
+metrics.set_default_dimensions(stage=os.environ.get("STAGE", "local"))
 
 
 def count(name: str, value: int = 1) -> None:

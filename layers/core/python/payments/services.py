@@ -16,19 +16,28 @@ from payments.config import settings
 if TYPE_CHECKING:
     import stripe
 
+    from payments.adapters.dynamodb.disputes import DynamoDisputes
     from payments.adapters.dynamodb.idempotency import IdempotentRunner
     from payments.adapters.dynamodb.ledger import DynamoLedger
-    from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethodOwners, DynamoPaymentMethods
+    from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethods
+    from payments.adapters.dynamodb.payment_start import DynamoPaymentStart
     from payments.adapters.dynamodb.payments import DynamoPaymentRepository
     from payments.adapters.dynamodb.payouts import DynamoPayouts
     from payments.adapters.dynamodb.reconciliation import DynamoReconciliationRuns
     from payments.adapters.dynamodb.refunds import DynamoRefunds
+    from payments.adapters.dynamodb.risk import DynamoRiskAdmin, DynamoRiskPolicy
+    from payments.adapters.dynamodb.velocity import DynamoVelocity
     from payments.adapters.eventbridge.publisher import EventBridgePublisher
+    from payments.adapters.order_tokens import JoseOrderTokens
+    from payments.adapters.risk_hook import LambdaRiskHook
     from payments.adapters.stripe.balance import StripeBalanceReader
+    from payments.adapters.stripe.disputes import StripeDisputes
     from payments.adapters.stripe.gateway import StripeGateway
+    from payments.adapters.stripe.radar import StripeRadar
     from payments.adapters.stripe.webhooks import StripeEvents
     from payments.application.commit import Store
     from payments.application.reconciliation import Reconciler
+    from payments.application.risk import RiskChecks
     from payments.application.webhook import WebhookReceiver
 
 # Stripe retries a webhook for 3 days; remembering its event ids a day longer covers its last retry.
@@ -51,13 +60,6 @@ def payments_reader() -> DynamoPaymentRepository:
 
 
 @cache
-def method_owners() -> DynamoPaymentMethodOwners:
-    from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethodOwners
-
-    return DynamoPaymentMethodOwners(settings().require("payment_methods_table"))
-
-
-@cache
 def refunds() -> DynamoRefunds:
     from payments.adapters.dynamodb.refunds import DynamoRefunds
 
@@ -69,6 +71,21 @@ def payment_methods() -> DynamoPaymentMethods:
     from payments.adapters.dynamodb.payment_methods import DynamoPaymentMethods
 
     return DynamoPaymentMethods(settings().require("payment_methods_table"))
+
+
+@cache
+def dispute_records() -> DynamoDisputes:
+    """The admins' read model of disputes (DISPUTE# records in the payments table)."""
+    from payments.adapters.dynamodb.disputes import DynamoDisputes
+
+    return DynamoDisputes(settings().require("payments_table"))
+
+
+@cache
+def stripe_disputes() -> StripeDisputes:
+    from payments.adapters.stripe.disputes import StripeDisputes
+
+    return StripeDisputes(stripe_client)
 
 
 @cache
@@ -105,6 +122,16 @@ def api_requests() -> IdempotentRunner:
     )
 
 
+@cache
+def order_tokens() -> JoseOrderTokens:
+    """Order tokens, checked against the Order Service's public keys (Secrets Manager, cached there)."""
+    from payments.adapters.order_tokens import JoseOrderTokens
+
+    config = settings()
+    name = config.require("order_token_keys_secret")
+    return JoseOrderTokens(lambda: secrets.secret_string(name), config.require("order_token_issuer"))
+
+
 def cursor_key() -> bytes:
     """The key that signs list cursors (Secrets Manager, cached and refreshed by the secrets adapter)."""
     return secrets.secret_string(settings().require("cursor_key_secret")).encode()
@@ -125,7 +152,8 @@ def stripe_client() -> stripe.StripeClient:
             "http_client": stripe.RequestsClient(timeout=config.stripe_timeout_seconds),
         }
         if config.stripe_api_base:
-            options["base_addresses"] = {"api": config.stripe_api_base}
+            # The emulator serves Stripe's file uploads (files.stripe.com) at the same address.
+            options["base_addresses"] = {"api": config.stripe_api_base, "files": config.stripe_api_base}
         _stripe_clients.clear()
         _stripe_clients[api_key] = stripe.StripeClient(api_key, **options)
     return _stripe_clients[api_key]
@@ -166,6 +194,14 @@ def stripe_events() -> StripeEvents:
     from payments.adapters.stripe.webhooks import StripeEvents
 
     return StripeEvents(stripe_client)
+
+
+@cache
+def radar() -> StripeRadar:
+    """Stripe Radar's reviews and early fraud warnings, read from Stripe."""
+    from payments.adapters.stripe.radar import StripeRadar
+
+    return StripeRadar(stripe_client)
 
 
 @cache
@@ -215,24 +251,83 @@ def reconciliation_currencies() -> frozenset[str]:
     return frozenset(code.lower() for code in settings().items_of("reconciliation_currencies"))
 
 
+@cache
+def risk_policy() -> DynamoRiskPolicy:
+    """The rules and blocklist the pre-authorization checks read (the rules cached while warm)."""
+    from payments.adapters.dynamodb.risk import DynamoRiskPolicy
+
+    config = settings()
+    return DynamoRiskPolicy(config.require("risk_table"), config.risk_rules_cache_seconds)
+
+
+@cache
+def risk_admin() -> DynamoRiskAdmin:
+    """The admin API's store of the rules, the blocklist and their audit (never cached)."""
+    from payments.adapters.dynamodb.risk import DynamoRiskAdmin
+
+    return DynamoRiskAdmin(settings().require("risk_table"))
+
+
+@cache
+def risk_hook() -> LambdaRiskHook:
+    """The external risk hook the rules may name (a Lambda function)."""
+    from payments.adapters.risk_hook import LambdaRiskHook
+
+    return LambdaRiskHook()
+
+
+@cache
+def velocity() -> DynamoVelocity:
+    """The pre-authorization checks' counters (VELOCITY# items in the risk table)."""
+    from payments.adapters.dynamodb.velocity import DynamoVelocity
+
+    return DynamoVelocity(settings().require("risk_table"))
+
+
+@cache
+def risk_checks() -> RiskChecks:
+    """The checks before Stripe (and the decline counts the subscribers record)."""
+    from payments.application.risk import RiskChecks
+
+    return RiskChecks(risk_policy(), velocity(), gateway(), risk_hook())
+
+
+@cache
+def payment_start() -> DynamoPaymentStart:
+    """What a payment request reads first: an earlier attempt and the payment method's records."""
+    from payments.adapters.dynamodb.payment_start import DynamoPaymentStart
+
+    config = settings()
+    return DynamoPaymentStart(config.require("payments_table"), config.require("payment_methods_table"))
+
+
 def reset() -> None:
     """Forget every cached client, adapter and setting (tests change the environment between cases)."""
     for cached in (
         store,
         payments_reader,
-        method_owners,
+        dispute_records,
+        stripe_disputes,
         refunds,
         payment_methods,
         publisher,
         gateway,
         api_requests,
+        order_tokens,
         webhook_receiver,
         stripe_events,
+        radar,
         payouts,
         ledger,
         reconciliation_runs,
         stripe_balance,
         reconciler,
+        risk_policy,
+        risk_admin,
+        risk_hook,
+        velocity,
+        risk_checks,
+        payment_start,
         settings,
     ):
         cached.cache_clear()

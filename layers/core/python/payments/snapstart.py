@@ -100,6 +100,13 @@ def warm_up() -> None:
         platform.platform()
     if config.stripe_webhook_secret_name:
         import payments.application.webhook  # noqa: F401
+    if config.order_token_keys_secret:
+        # joserfc and cryptography's compiled bindings, loaded once here rather than on a request.
+        from payments.adapters import order_tokens  # noqa: F401
+    if config.risk_table:
+        # The checks before Stripe and the risk table's adapters, which the first payment would load.
+        from payments.adapters.dynamodb import payment_start, risk, velocity  # noqa: F401
+        from payments.application import risk as checks  # noqa: F401
 
 
 def after_restore() -> None:

@@ -33,6 +33,26 @@ def _client(service: str) -> Any:
     return _session().client(service, config=config)
 
 
+def timed_client(service: str, timeout_s: float) -> Any:
+    """A client that waits at most `timeout_s` for an answer and asks once (botocore retries nothing):
+    for calls whose caller has a deadline of its own and decides what a failure means."""
+    with _building:
+        return _timed_client(service, timeout_s)
+
+
+@cache
+def _timed_client(service: str, timeout_s: float) -> Any:
+    from botocore.config import Config
+
+    config = Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
+        tcp_keepalive=True,
+    )
+    return _session().client(service, config=config)
+
+
 @cache
 def _session() -> Any:
     """One session for every client: a second session would load the SDK's data files again (~70 ms
@@ -45,4 +65,5 @@ def _session() -> Any:
 def reset() -> None:
     """Forget cached clients (tests start a fresh mock per test)."""
     _client.cache_clear()
+    _timed_client.cache_clear()
     _session.cache_clear()

@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 def now() -> str:
     """RFC 3339 UTC with milliseconds: sortable as text, which the indexes rely on."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return rfc3339(datetime.now(UTC))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def seconds_since(timestamp: str) -> float:

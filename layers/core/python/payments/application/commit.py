@@ -8,12 +8,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from payments.application.ports import EventPublisher, PaymentRepository, RefundWrite
-from payments.domain.errors import ConcurrentUpdate, NotFound
+from payments.domain.errors import ConcurrentUpdate, EventsUnavailable, NotFound
 from payments.domain.events import DomainEvent
 from payments.domain.payment import Change, Payment
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
+
+
+def publish_or_fail(publisher: EventPublisher, event: DomainEvent) -> None:
+    """Publish the event of a change stored without an outbox, or fail the request (503): idempotency
+    keeps no 5xx, so the client's retry with the same key finds the change stored and publishes the
+    same event (same id) again, which subscribers dedupe."""
+    try:
+        publisher.publish([event])
+    except Exception as error:
+        logger.warning("publishing %s failed; the client's retry publishes it", event.event_id, exc_info=True)
+        raise EventsUnavailable(
+            "the change is stored but its event could not be published; retry with the same Idempotency-Key"
+        ) from error
 
 
 @dataclass

@@ -9,6 +9,10 @@ Each is settled as its own request would have been, had it been retried:
   key (the admin asked for it; a reservation is never silently dropped).
 What cannot be settled yet (Stripe still holds the create key, Stripe or DynamoDB fail) is counted in
 `JanitorUnsettled`, which an alarm watches, and tried again on the next run.
+
+A pending payment our checks blocked never reached Stripe: it is recorded blocked, never fenced. And
+the review holds (docs/risk.md, Review holds): a payment held longer than the rules' review_hold_hours
+is expired and its authorization canceled, found on the sparse holds index (no scan).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from typing import Any, Protocol
 
 from payments.application.clock import seconds_ago
 from payments.application.commit import Store
+from payments.application.manage_payment import expire_hold
 from payments.application.payment_intents import release_if_never_seen
 from payments.application.ports import PaymentGateway, RefundGateway, RefundRepository
+from payments.application.process_payment import block, is_blocked
 from payments.application.refund_payment import ask_stripe
 from payments.domain.errors import PaymentsError
 from payments.domain.payment import PaymentStatus
@@ -34,11 +40,13 @@ class JanitorReport:
     payments_settled: int
     refunds_settled: int
     unsettled: int
+    holds_expired: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "payments_settled": self.payments_settled,
             "refunds_settled": self.refunds_settled,
+            "holds_expired": self.holds_expired,
             "unsettled": self.unsettled,
         }
 
@@ -48,13 +56,22 @@ class Gateway(PaymentGateway, RefundGateway, Protocol):
 
 
 def settle_stale(
-    store: Store, refunds: RefundRepository, gateway: Gateway, min_age_seconds: float
+    store: Store,
+    refunds: RefundRepository,
+    gateway: Gateway,
+    min_age_seconds: float,
+    hold_hours: int | None = None,
 ) -> JanitorReport:
+    """Settle what waited for Stripe; with `hold_hours` (the rules' review_hold_hours), expire holds."""
     before = seconds_ago(min_age_seconds)
     payments_settled = refunds_settled = unsettled = 0
     for payment in store.payments.stale(PaymentStatus.PENDING, before, BATCH):
         try:
-            settled = release_if_never_seen(store, payment, gateway)
+            settled = (
+                block(payment, store)
+                if is_blocked(payment)
+                else release_if_never_seen(store, payment, gateway)
+            )
         except PaymentsError:
             logger.warning("payment %s: could not ask Stripe", payment.id, exc_info=True)
             settled = None
@@ -73,4 +90,22 @@ def settle_stale(
             unsettled += 1
         else:
             refunds_settled += 1
-    return JanitorReport(payments_settled, refunds_settled, unsettled)
+    expired, holds_unsettled = expire_holds(store, gateway, hold_hours) if hold_hours else (0, 0)
+    return JanitorReport(payments_settled, refunds_settled, unsettled + holds_unsettled, expired)
+
+
+def expire_holds(store: Store, gateway: PaymentGateway, hold_hours: int) -> tuple[int, int]:
+    """Cancel the payments held for review longer than `hold_hours`: (expired, unsettled)."""
+    expired = unsettled = 0
+    for payment in store.payments.held_for_review(seconds_ago(hold_hours * 3600), BATCH):
+        try:
+            after = expire_hold(payment, store, gateway)
+        except PaymentsError:
+            logger.warning("payment %s: could not expire its hold", payment.id, exc_info=True)
+            unsettled += 1
+            continue
+        if after.status is PaymentStatus.CANCELED:
+            expired += 1
+        elif after.status is PaymentStatus.REQUIRES_CAPTURE and after.hold_opened_at is not None:
+            unsettled += 1  # still to release: tried again next run
+    return expired, unsettled

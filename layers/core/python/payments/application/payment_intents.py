@@ -4,7 +4,8 @@ the payment_status subscriber, cancel and the janitor).
 1. Failed means nothing can charge any more. After a failed attempt (a decline, 3-D Secure failed) the
    intent is still confirmable with another card, and its client_secret is at the frontend, so it is
    canceled at Stripe before we record `failed`. Had it been confirmed again meanwhile, what it is
-   now is applied instead.
+   now is applied instead. The one open attempt that is not a failure: an off-session payment that
+   Stripe declined `authentication_required` waits (requires_action) for the customer to confirm it.
 2. A pending payment is found by our id. Stripe forgets idempotency keys after about a day, so a
    resumed request first looks for an intent whose metadata names the payment and adopts it; only when
    none exists does it create one (same key: a replay while Stripe remembers).
@@ -48,6 +49,8 @@ def close_failed_attempt(payment: Payment, intent: IntentSnapshot, gateway: Paym
     for round_ in range(MAX_CLOSE_ROUNDS):
         if not intent.attempt_failed or not can_move(payment.status, PaymentStatus.FAILED):
             return intent
+        if payment.awaits_customer(intent):
+            return intent  # an off-session decline the customer can still authenticate: left open
         try:
             closed = gateway.cancel_intent(payment, intent.id, reason="abandoned", round_=round_)
         except IntentStateChanged:
@@ -67,14 +70,44 @@ def record_intent(store: Store, payment: Payment, intent: IntentSnapshot, gatewa
         logger.warning("intent %s names payment %s, which has another intent", intent.id, payment.id)
         return payment
     final = close_failed_attempt(payment, intent, gateway)
-    return store.update(payment.id, lambda current: _apply(current, final), known=payment)
+    decisions: list[tuple[Payment, Change | None]] = []
+
+    def decide(current: Payment) -> Change | None:
+        decisions.append((current, _apply(current, final)))
+        return decisions[-1][1]
+
+    after = store.update(payment.id, decide, known=payment)
+    _count_radar_block(*decisions[-1])  # the last decision is the one committed
+    _count_hold(decisions[-1][1])
+    return after
 
 
 def _apply(payment: Payment, intent: IntentSnapshot) -> Change | None:
     if is_stray(payment, intent) or not is_own(payment, intent):
         return None  # decided on a fresh read: the caller's next event (or the janitor) records it
     at = now()
-    return payment.apply_intent(intent, at) or payment.record_fee(intent, at)
+    return (
+        payment.apply_intent(intent, at) or payment.record_fee(intent, at) or payment.record_radar(intent, at)
+    )
+
+
+def _count_radar_block(before: Payment, change: Change | None) -> None:
+    """`RadarBlocked` once per payment: when the change records that Radar blocked its charge."""
+    from payments.observability import count
+
+    radar = change.payment.risk.radar if change and change.payment.risk else None
+    if radar is None or radar.outcome_type != "blocked":
+        return
+    if before.risk is None or before.risk.radar != radar:
+        count("RadarBlocked")
+
+
+def _count_hold(change: Change | None) -> None:
+    """`RiskHeld` once per payment: when Stripe's authorization opens our review hold."""
+    from payments.observability import count
+
+    if change is not None and change.event.event_type == "PaymentHeldForReview":
+        count("RiskHeld")
 
 
 def is_own(payment: Payment, intent: IntentSnapshot) -> bool:

@@ -5,45 +5,45 @@ fails the request (503). The idempotency record is not kept for a 5xx, so the cl
 same key runs again: it finds the method already saved (or not yet removed) and publishes the same
 event again, with the same event id, which subscribers dedupe. Hence the order of delete: detach in
 Stripe, publish, then forget the method, so that a retry still finds something to announce.
+
+Off-session use. Saved with `usage: off_session`, the method is set up at Stripe (a SetupIntent, the
+customer's consent to merchant-initiated payments) once it is stored. A setup that needs the customer to
+authenticate is answered with what the frontend needs (its client_secret and next_action); saving the
+same method again after the customer authenticated records the setup's outcome.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from payments.application.clock import now
+from payments.application.commit import publish_or_fail
 from payments.application.ports import (
     EventPublisher,
     MethodPage,
     PaymentMethodGateway,
     PaymentMethodRepository,
 )
-from payments.domain.errors import NotFound, PaymentsError
-from payments.domain.events import DomainEvent
+from payments.domain.errors import NotFound
 from payments.domain.payment_method import (
+    SETUP_ENDED,
     MethodTaken,
     SameCardSaved,
     SavedPaymentMethod,
+    SetupSnapshot,
     StripePaymentMethod,
+    Usage,
     card_key,
     unusable_method,
 )
-
-logger = logging.getLogger(__name__)
-
-
-class EventsUnavailable(PaymentsError):
-    code = "events_unavailable"
-    status = 503
-    title = "The change is stored but could not be announced"
 
 
 @dataclass(frozen=True)
 class Saved:
     method: SavedPaymentMethod
     created: bool  # False: this card was saved already and that method is returned
+    setup: SetupSnapshot | None = None  # the off-session setup asked for, as Stripe answered it
 
 
 def save_payment_method(
@@ -52,6 +52,8 @@ def save_payment_method(
     methods: PaymentMethodRepository,
     gateway: PaymentMethodGateway,
     publisher: EventPublisher,
+    *,
+    usage: Usage = "on_session",
 ) -> Saved:
     # A test id (pm_card_visa) becomes a new PaymentMethod at each use: from here on use the real id.
     found = gateway.retrieve_payment_method(payment_method_id)
@@ -71,8 +73,26 @@ def save_payment_method(
         created = existing.id == found.id
     else:
         created = False
-    _publish(publisher, existing.saved_event())
-    return Saved(existing, created)
+    setup = None
+    if usage == "off_session" and not existing.off_session:
+        existing, setup = _set_up_off_session(existing, methods, gateway)
+    publish_or_fail(publisher, existing.saved_event())
+    return Saved(existing, created, setup)
+
+
+def _set_up_off_session(
+    method: SavedPaymentMethod, methods: PaymentMethodRepository, gateway: PaymentMethodGateway
+) -> tuple[SavedPaymentMethod, SetupSnapshot]:
+    """The customer's consent to off-session payments: the setup asked for already, which may have
+    waited for the customer to authenticate (saving again is how its outcome is recorded), or a new
+    one when there is none or it can no longer succeed."""
+    setup = gateway.retrieve_setup(method.setup_intent_id) if method.setup_intent_id else None
+    if setup is None or setup.status in SETUP_ENDED:
+        setup = gateway.set_up_off_session(method)
+    updated = method.with_setup(setup)
+    if updated != method:
+        methods.record_setup(updated)
+    return updated, setup
 
 
 def _attach_and_store(
@@ -127,15 +147,5 @@ def delete_payment_method(
 ) -> None:
     method = get_payment_method(customer_id, payment_method_id, methods)
     gateway.detach_payment_method(method.id)
-    _publish(publisher, method.deleted_event(now()))
+    publish_or_fail(publisher, method.deleted_event(now()))
     methods.remove(method)
-
-
-def _publish(publisher: EventPublisher, event: DomainEvent) -> None:
-    try:
-        publisher.publish([event])
-    except Exception as error:
-        logger.warning("publishing %s failed; the client's retry publishes it", event.event_id, exc_info=True)
-        raise EventsUnavailable(
-            "the change is stored but its event could not be published; retry with the same Idempotency-Key"
-        ) from error

@@ -3,14 +3,17 @@ unit tests implement them in memory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, Protocol
 
+from payments.domain.dispute import DisputeRecord, EvidenceFile
 from payments.domain.events import DomainEvent
+from payments.domain.fraud_signals import StripeFraudWarning, StripeReview
 from payments.domain.ledger import JournalEntry
+from payments.domain.order import OrderTerms
 from payments.domain.payment import Change, IntentSnapshot, Payment
-from payments.domain.payment_method import SavedPaymentMethod, StripePaymentMethod
+from payments.domain.payment_method import SavedPaymentMethod, SetupSnapshot, StripePaymentMethod
 from payments.domain.payout import Payout
 from payments.domain.reconciliation import (
     BalanceTransaction,
@@ -19,6 +22,11 @@ from payments.domain.reconciliation import (
     ReconciliationRun,
 )
 from payments.domain.refund import Refund, StripeRefund
+from payments.domain.risk import CardFacts, Decision, RiskDecision, RiskReason
+from payments.domain.risk_rules import AuditRecord, BlocklistEntry, BlocklistKind, ExternalHook, RiskRules
+
+# Why a PaymentIntent is canceled, in Stripe's words (fraudulent: our review rejected the payment).
+CancelReason = Literal["requested_by_customer", "abandoned", "duplicate", "fraudulent"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,10 @@ class PaymentRepository(Protocol):
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first."""
 
+    def held_for_review(self, opened_before: str, limit: int) -> list[Payment]:
+        """Payments our review hold keeps authorized (Payment.hold_opened_at) whose hold opened before
+        the moment, oldest first."""
+
     def mark_published(self, events: Sequence[DomainEvent]) -> None: ...
 
     def unpublished(self, older_than: str, limit: int) -> list[DomainEvent]: ...
@@ -98,13 +110,14 @@ class PaymentGateway(Protocol):
 
     def retrieve_intent(self, intent_id: str) -> IntentSnapshot: ...
 
-    def capture_intent(self, payment: Payment) -> IntentSnapshot: ...
+    def capture_intent(self, payment: Payment, amount: int) -> IntentSnapshot:
+        """Capture `amount` of the payment's authorization; Stripe releases the rest."""
 
     def cancel_intent(
         self,
         payment: Payment,
         intent_id: str | None = None,
-        reason: Literal["requested_by_customer", "abandoned", "duplicate"] = "requested_by_customer",
+        reason: CancelReason = "requested_by_customer",
         round_: int = 0,
     ) -> IntentSnapshot: ...
 
@@ -120,6 +133,12 @@ class EventPublisher(Protocol):
 class PaymentMethodOwners(Protocol):
     def owner_of(self, payment_method_id: str) -> MethodOwner | None:
         """Who saved this Stripe payment method with us, if anyone."""
+
+
+class OrderTokens(Protocol):
+    def verify(self, token: str) -> OrderTerms:
+        """The terms of a token the Order Service signed with one of its current keys, within its times
+        and from the expected issuer; raises OrderTokenRejected (its code says why) for anything else."""
 
 
 class RefundRepository(Protocol):
@@ -159,6 +178,65 @@ class RefundGateway(Protocol):
         """Our payment id from a PaymentIntent's metadata (None: not one of ours)."""
 
 
+class RadarSignals(Protocol):
+    """Stripe Radar's objects as Stripe has them now, each with our payment id from its PaymentIntent's
+    metadata (one read); None when Stripe has no such object."""
+
+    def review(self, review_id: str) -> StripeReview | None: ...
+
+    def early_fraud_warning(self, warning_id: str) -> StripeFraudWarning | None: ...
+
+
+# --------------------------------------------------------------------------- disputes (admins)
+
+
+@dataclass(frozen=True)
+class DisputePage:
+    items: list[DisputeRecord]
+    next_key: dict[str, Any] | None
+
+
+class DisputeRecords(Protocol):
+    """The admins' read model: one DISPUTE# record per dispute, listed by status, soonest due first."""
+
+    def get(self, dispute_id: str) -> DisputeRecord | None: ...
+
+    def save(self, record: DisputeRecord) -> None:
+        """Store `record` if the stored version is still `record.version - 1` (absent for version 1);
+        raises ConcurrentUpdate when it is not."""
+
+    def page(self, status: str, limit: int, start: dict[str, Any] | None) -> DisputePage:
+        """Records in `status`, the soonest due first (those without a deadline last)."""
+
+    def due_before(self, status: str, before: int) -> list[DisputeRecord]:
+        """Every record in `status` due before `before` (Unix seconds), soonest first."""
+
+
+@dataclass(frozen=True)
+class EvidenceUpload:
+    field: str  # the evidence field it answers (a file field)
+    filename: str
+    content: bytes
+
+
+class DisputeGateway(Protocol):
+    """Stripe's disputes and the Files API. Each command's idempotency key comes from the caller."""
+
+    def retrieve_dispute(self, dispute_id: str) -> dict[str, Any] | None:
+        """The dispute as Stripe has it now (None: Stripe has none with this id)."""
+
+    def upload_evidence(self, upload: EvidenceUpload, idempotency_key: str) -> EvidenceFile:
+        """Upload a file (purpose dispute_evidence): the File id and what Stripe made of it."""
+
+    def update_evidence(
+        self, dispute_id: str, evidence: Mapping[str, str], submit: bool, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Stage the evidence (submit False) or stage and submit it: the dispute after."""
+
+    def close_dispute(self, dispute_id: str, idempotency_key: str) -> dict[str, Any]:
+        """Accept the dispute (Stripe closes it lost): the dispute after."""
+
+
 @dataclass(frozen=True)
 class MethodPage:
     items: list[SavedPaymentMethod]
@@ -188,6 +266,9 @@ class PaymentMethodRepository(PaymentMethodOwners, Protocol):
 
     def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> MethodPage: ...
 
+    def record_setup(self, method: SavedPaymentMethod) -> None:
+        """Store the method's off-session setup (its SetupIntent and whether it succeeded)."""
+
     def remove(self, method: SavedPaymentMethod) -> None: ...
 
 
@@ -202,6 +283,13 @@ class PaymentMethodGateway(Protocol):
 
     def detach_payment_method(self, payment_method_id: str) -> None:
         """Detach; a method already detached (or gone) counts as done."""
+
+    def set_up_off_session(self, method: SavedPaymentMethod) -> SetupSnapshot:
+        """A confirmed SetupIntent (usage off_session) for the saved method and its Stripe customer:
+        the customer's consent to off-session payments, which may ask them to authenticate. Keyed by
+        the method's previous setup, so a retry replays it and a setup after a failed one is new."""
+
+    def retrieve_setup(self, setup_intent_id: str) -> SetupSnapshot: ...
 
 
 # --------------------------------------------------------------------------- Stripe webhooks and ledger
@@ -298,3 +386,209 @@ class ReconciliationRuns(Protocol):
 
     def page(self, limit: int, start: dict[str, Any] | None) -> RunPage:
         """Runs, the most recently started first."""
+
+
+# --------------------------------------------------------------------------- risk rules and blocklist
+
+
+class RiskPolicy(Protocol):
+    """What the pre-authorization checks read: the rules and the blocklist ops keep (domain/risk_rules.py)."""
+
+    def rules(self) -> RiskRules:
+        """The rules in force (the defaults until an admin stores some), cached briefly in the function
+        (settings().risk_rules_cache_seconds): a change applies within that time."""
+
+    def blocklisted(self, candidates: Mapping[BlocklistKind, Iterable[str]], at: str) -> list[BlocklistEntry]:
+        """The entries that block any of these values (e.g. {"card_bin": ["424242", "42424242"]}) and are
+        still in force at `at`; one read of exactly those keys. A value that cannot be of its kind
+        (blocklist_value_problem) matches nothing."""
+
+
+@dataclass(frozen=True)
+class StoredRules:
+    """The stored rules and their last change (None where the defaults are in force)."""
+
+    rules: RiskRules
+    change_id: str | None = None
+    changed_at: str | None = None
+    changed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class BlocklistRecord:
+    """An entry by its id; `removed` is the audit of its removal once it is removed (kept a while, so a
+    retried removal finds it)."""
+
+    entry: BlocklistEntry
+    added: AuditRecord
+    removed: AuditRecord | None = None
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    items: list[BlocklistEntry]
+    next_key: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditRecord]
+    next_key: dict[str, Any] | None
+
+
+class RiskAdmin(Protocol):
+    """The admin API's reads and writes of the rules and the blocklist. Every write commits with its
+    AuditRecord, in one transaction."""
+
+    def stored_rules(self) -> StoredRules:
+        """The rules as stored now (a consistent read, never cached)."""
+
+    def replace_rules(self, rules: RiskRules, audit: AuditRecord) -> None:
+        """Store `rules` if the stored version is still `rules.version - 1` (0: none stored); raises
+        Conflict `rules_version_stale` when it is not."""
+
+    def record(self, entry_id: str) -> BlocklistRecord | None: ...
+
+    def add_entry(self, entry: BlocklistEntry, audit: AuditRecord) -> bool:
+        """Store the entry unless one for the same kind and value is in force at entry.created_at
+        (raises Conflict `blocklist_entry_exists` with that entry's id); False when an entry with its
+        id exists already (an earlier attempt of the same request stored it)."""
+
+    def remove_entry(self, record: BlocklistRecord, audit: AuditRecord) -> None:
+        """Remove the entry (raises ConcurrentUpdate when it changed since it was read)."""
+
+    def entries(
+        self, kind: BlocklistKind | None, at: str, limit: int, start: dict[str, Any] | None
+    ) -> EntryPage:
+        """Entries in force at `at`, of one kind or all, by kind and newest first. A page may come back
+        short, even empty, before the end (expired entries are skipped after they are read)."""
+
+    def audit(self, limit: int, start: dict[str, Any] | None) -> AuditPage:
+        """The audit trail, newest first."""
+
+
+class HookVerdict(NamedTuple):
+    decision: Decision
+    reasons: tuple[RiskReason, ...]
+
+
+class ExternalRiskHook(Protocol):
+    def assess(self, hook: ExternalHook, facts: Mapping[str, Any]) -> HookVerdict:
+        """The external service's decision on the payment's facts (JSON values), within
+        hook.timeout_ms and asked once; raises RiskHookFailed on a timeout, an error or an answer
+        that is not a verdict (the caller applies hook.on_failure)."""
+
+
+# --------------------------------------------------------------------------- checks before Stripe
+
+
+@dataclass(frozen=True)
+class BeforePayment:
+    """What a payment request reads before deciding anything, at once: an earlier attempt with its id,
+    who saved its payment method with us, and the caller's own record of that method."""
+
+    earlier: Payment | None
+    owner: MethodOwner | None
+    saved: SavedPaymentMethod | None
+
+
+class PaymentStart(Protocol):
+    def before_payment(self, payment_id: str, customer_id: str, payment_method_id: str) -> BeforePayment: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A payment attempt as the checks see it, before anything is written."""
+
+    payment_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    payment_method_id: str
+    source_ip: str | None  # API Gateway's requestContext.identity.sourceIp; None: not the customer's own
+    saved_card: CardFacts | None  # the caller's saved card; None: a one-off method (Stripe is asked)
+
+
+class PreAuthorization(Protocol):
+    """The checks that run before the write-ahead call to Stripe (application/risk.py)."""
+
+    def assess(self, attempt: Attempt) -> RiskDecision:
+        """Allow, review or block, with every reason. Counts the attempt (velocity), so it runs once per
+        payment: a retry finds the decision on the payment."""
+
+    def record_decline(self, payment: Payment) -> None:
+        """Count the payment's decline, once per payment whatever calls it (a repeated webhook)."""
+
+
+VelocityKind = Literal["customer", "card", "ip"]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a velocity counter counts: one customer, one card (its fingerprint) or one source address."""
+
+    kind: VelocityKind
+    value: str
+
+
+@dataclass(frozen=True)
+class VelocityHistory:
+    """One subject's attempts and declines per minute and the cards it used per hour, as its counter
+    stood once this attempt was counted (itself included). Windows are whole minutes (hours for cards)
+    ending with the attempt's: a window of W seconds counts the last ceil(W / 60) minutes."""
+
+    minute: int  # the attempt's minute, since the epoch
+    attempts: Mapping[int, int] = field(default_factory=dict)  # minute -> attempts
+    declines: Mapping[int, int] = field(default_factory=dict)  # minute -> declines
+    cards: Mapping[int, frozenset[str]] = field(default_factory=dict)  # hour -> cards (hashed)
+
+    def attempts_within(self, seconds: int) -> int:
+        return _sum_since(self.attempts, self.minute - -(-seconds // 60) + 1)
+
+    def declines_within(self, seconds: int) -> int:
+        return _sum_since(self.declines, self.minute - -(-seconds // 60) + 1)
+
+    def cards_within(self, seconds: int) -> int:
+        first = self.minute // 60 - -(-seconds // 3600) + 1
+        return len(frozenset().union(*(cards for hour, cards in self.cards.items() if hour >= first)))
+
+
+def _sum_since(counts: Mapping[int, int], first: int) -> int:
+    return sum(count for slot, count in counts.items() if slot >= first)
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    accepted: bool  # False: the amount would have taken the day's total over the limit (nothing added)
+    total: int  # the day's total after the amount (accepted) or as it stands (refused)
+
+
+@dataclass(frozen=True)
+class DayAmount:
+    """An amount in a customer's total of one UTC day (YYYY-MM-DD)."""
+
+    customer_id: str
+    day: str
+    currency: str
+    amount: int
+
+
+class VelocityCounters(Protocol):
+    """Atomic counters with a time to live (adapters/dynamodb/velocity.py)."""
+
+    def count_attempt(
+        self, windows: Mapping[Subject, int], card: str | None, at: str
+    ) -> dict[Subject, VelocityHistory]:
+        """Count one attempt for each subject (and `card`, a card's fingerprint, among the cards of each
+        subject but a card), then each subject's history over its window (seconds). Concurrent
+        attempts each see a count of their own: the Nth in a window sees N."""
+
+    def add_to_day(self, amount: DayAmount, limit: int) -> DayTotal:
+        """Add the amount to the customer's total of its day and currency unless the total would then
+        exceed `limit`; atomic."""
+
+    def record_decline(
+        self, payment_id: str, subjects: Sequence[Subject], at: str, give_back: DayAmount | None
+    ) -> bool:
+        """Count a decline for each subject and take `give_back` off its day's total: once per payment
+        id, atomically. False: it was counted already."""

@@ -55,17 +55,27 @@ class RefundPayment:
 
 
 def refund_payment(
-    command: RefundPayment, store: Store, refunds: RefundRepository, gateway: RefundGateway
+    command: RefundPayment,
+    store: Store,
+    refunds: RefundRepository,
+    gateway: RefundGateway,
+    *,
+    known: tuple[Payment | None, Refund | None] | None = None,
 ) -> Refund:
+    """`known`: the payment and this command's refund as the caller just read them, not read again."""
     with store.batch() as batch:  # RefundRequested and Stripe's outcome in one PutEvents
-        return _refund(command, batch, refunds, gateway)
+        return _refund(command, batch, refunds, gateway, known)
 
 
 def _refund(
-    command: RefundPayment, store: Store, refunds: RefundRepository, gateway: RefundGateway
+    command: RefundPayment,
+    store: Store,
+    refunds: RefundRepository,
+    gateway: RefundGateway,
+    known: tuple[Payment | None, Refund | None] | None,
 ) -> Refund:
     refund_id = refund_id_for(command.payment_id, command.requested_by, command.idempotency_key)
-    payment, refund = refunds.with_payment(command.payment_id, refund_id)
+    payment, refund = known if known is not None else refunds.with_payment(command.payment_id, refund_id)
     if refund is None:
         request = RefundRequest(
             refund_id=refund_id,

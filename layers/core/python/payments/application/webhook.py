@@ -66,7 +66,11 @@ class WebhookReceiver:
 
     def receive(self, payload: bytes, signature: str | None, lambda_context: Any = None) -> Receipt:
         self.verify(payload, signature, self.secrets(), TOLERANCE_SECONDS)
-        raw, event = parse_event(payload)
+        return self.accept(*parse_event(payload), lambda_context)
+
+    def accept(self, raw: dict[str, Any], event: StripeEvent, lambda_context: Any = None) -> Receipt:
+        """What happens to a verified event: the webhook's after its signature check, and an event an
+        operator fetched from Stripe by id (tools/operations), deduped on the same event ids."""
         receipt = Receipt(WebhookOutcome.IGNORED, event.id, event.type, self.clock() - event.created)
         if event.livemode != self.livemode:
             raise BadRequest(
@@ -84,8 +88,15 @@ class WebhookReceiver:
 def parse_event(payload: bytes) -> tuple[dict[str, Any], StripeEvent]:
     try:
         raw = json.loads(payload)
-        return raw, StripeEvent.model_validate(raw)
-    except (ValueError, ValidationError):  # JSON errors are ValueErrors, like bad UTF-8
+    except ValueError:  # JSON errors are ValueErrors, like bad UTF-8
+        raise BadRequest("malformed_event", "the body is not a Stripe event") from None
+    return raw, validate_event(raw)
+
+
+def validate_event(raw: Any) -> StripeEvent:
+    try:
+        return StripeEvent.model_validate(raw)
+    except ValidationError:
         raise BadRequest("malformed_event", "the body is not a Stripe event") from None
 
 

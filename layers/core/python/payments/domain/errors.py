@@ -99,6 +99,15 @@ class CardDeclined(PaymentsError):
     title = "The card was declined"
 
 
+class PaymentBlocked(PaymentsError):
+    """Our risk checks refused the payment before it reached Stripe. `reasons` are the customer's
+    (domain/risk.py customer_reasons); the back office reads every reason in the payment's `risk`."""
+
+    code = "payment_blocked"
+    status = 402
+    title = "The payment was blocked"
+
+
 class Forbidden(PaymentsError):
     code = "forbidden"
     status = 403
@@ -133,6 +142,18 @@ class IdempotencyKeyReused(PaymentsError):
     code = "idempotency_key_reused"
     status = 422
     title = "Idempotency-Key reused with a different request"
+
+
+class OrderTokenRejected(PaymentsError):
+    """The order token cannot stand for this payment: `code` says why (order_token_invalid, _expired,
+    _not_yet_valid, _issuer_unknown, _customer_mismatch, _mismatch). Nothing was stored or charged."""
+
+    status = 422
+    title = "The order token is not accepted"
+
+    def __init__(self, code: str, detail: str, *, param: str = "order_token") -> None:
+        super().__init__(detail, param=param)
+        self.code = code  # type: ignore[misc]
 
 
 class ConcurrentUpdate(PaymentsError):
@@ -192,3 +213,25 @@ class OutcomeUnknown(PaymentsError):
     status = 503
     title = "The payment's outcome is not known yet"
     retry_after_seconds = 30
+
+
+class EventsUnavailable(PaymentsError):
+    """A change is stored, but its event could not be published: the same request, retried, publishes it."""
+
+    code = "events_unavailable"
+    status = 503
+    title = "The change is stored but could not be announced"
+
+
+class RiskHookFailed(PaymentsError):
+    """The external risk hook did not give a verdict in time: `failure` is timeout, error (it could not
+    be invoked, or its function raised) or bad_answer. The checks apply the hook's on_failure; should
+    it ever reach a client, nothing was decided."""
+
+    code = "risk_hook_failed"
+    status = 502
+    title = "The external risk check failed"
+
+    def __init__(self, failure: str, detail: str) -> None:
+        super().__init__(detail)
+        self.failure = failure

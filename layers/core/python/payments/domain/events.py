@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from payments.domain.card import Card
+from payments.domain.risk import PaymentRisk
+from payments.domain.risk_rules import BlocklistEntry, RiskRules
 
 if TYPE_CHECKING:
     from payments.domain.payment import Payment
@@ -28,12 +30,22 @@ EventType = Literal[
     "PaymentCanceled",
     "PaymentFeeRecorded",
     "StrayChargeDetected",
+    "PaymentBlocked",
+    "PaymentHeldForReview",
+    "PaymentReviewApproved",
+    "PaymentReviewRejected",
+    "PaymentReviewExpired",
+    "RadarOutcomeRecorded",
+    "PaymentReviewOpened",
+    "PaymentReviewClosed",
+    "FraudWarningReceived",
     "RefundRequested",
     "RefundIssued",
     "RefundFailed",
     "ChargebackReceived",
     "DisputeUpdated",
     "DisputeClosed",
+    "DisputeDeadlineApproaching",
     "PaymentMethodSaved",
     "PaymentMethodDeleted",
     "PayoutCreated",
@@ -41,6 +53,9 @@ EventType = Literal[
     "PayoutFailed",
     "PayoutCanceled",
     "ReconciliationCompleted",
+    "RiskRulesChanged",
+    "BlocklistEntryAdded",
+    "BlocklistEntryRemoved",
 ]
 
 
@@ -78,6 +93,15 @@ class DisputeMovementData(_Model):
     lost: int = 0
 
 
+class DisputeDeadlineData(_Model):
+    """DisputeDeadlineApproaching: the dispute still waits for our evidence and its deadline is near."""
+
+    dispute_id: str = Field(description="Stripe's dp_... id")
+    status: str = Field(description="needs_response or warning_needs_response")
+    due_by: str = Field(description="Stripe's evidence_details.due_by (RFC 3339 UTC)")
+    hours: Literal[72, 24] = Field(description="The notice: 72 or 24 hours before due_by, each sent once")
+
+
 class RefundData(_Model):
     id: str = Field(description="Our refund id")
     amount: int = Field(description="Minor units of `currency`")
@@ -100,6 +124,63 @@ class StrayIntentData(_Model):
     )
 
 
+class RiskReasonData(_Model):
+    check: str = Field(description="The check that spoke: blocklist, velocity, card_testing, ...")
+    code: str
+    message: str = Field(description="For the back office")
+    decision: Literal["allow", "review", "block"] | None = Field(None, description="What it asked for")
+
+
+class RiskDecisionData(_Model):
+    """Our pre-authorization decision: the strictest of the checks' decisions, with every reason."""
+
+    decision: Literal["allow", "review", "block"]
+    reasons: list[RiskReasonData] = Field(default_factory=list)
+    decided_at: str
+
+
+class ReviewData(_Model):
+    source: Literal["rules", "stripe"] = Field(description="rules: our checks held the payment")
+    status: Literal["open", "approved", "rejected", "expired"]
+    opened_at: str
+    reason: str | None = None
+    closed_at: str | None = None
+    closed_by: str | None = Field(None, description="The admin's sub, `expiry`, or `stripe`")
+    stripe_review_id: str | None = Field(None, description="Stripe's prv_... id (source stripe)")
+
+
+class RadarData(_Model):
+    """Stripe Radar's assessment of the payment's charge (charge.outcome)."""
+
+    risk_level: str | None = Field(None, description="normal, elevated, highest, not_assessed, unknown")
+    risk_score: int | None = Field(None, description="0-100 (Radar for Fraud Teams)")
+    rule: str | None = Field(None, description="The Radar rule that acted, if any")
+    outcome_type: str | None = Field(
+        None, description="authorized, manual_review, issuer_declined, blocked, invalid"
+    )
+    seller_message: str | None = None
+    network_status: str | None = None
+
+
+class FraudWarningData(_Model):
+    """The issuer's early fraud warning on the charge (radar.early_fraud_warning)."""
+
+    id: str = Field(description="Stripe's issfr_... id")
+    fraud_type: str
+    actionable: bool = Field(description="Not disputed nor fully refunded when it was received")
+    received_at: str
+
+
+class RiskData(_Model):
+    """What our checks decided before Stripe saw the card, the review (ours or Stripe's), Radar's
+    outcome and an early fraud warning, as the payment stands."""
+
+    decision: RiskDecisionData | None = None
+    review: ReviewData | None = None
+    radar: RadarData | None = None
+    fraud_warning: FraudWarningData | None = None
+
+
 class PaymentData(_Model):
     """The payment as it stands after the event: enough for consumers to act without a read."""
 
@@ -107,6 +188,9 @@ class PaymentData(_Model):
     currency: str
     status: str
     capture_method: str
+    off_session: bool = Field(
+        False, description="Merchant-initiated: on PaymentRequiresAction the customer must come back"
+    )
     amount_captured: int
     amount_refunded: int
     stripe_payment_intent_id: str | None = None
@@ -119,8 +203,19 @@ class PaymentData(_Model):
         None, description="Dispute events: the money this event moved at Stripe"
     )
     stray: StrayIntentData | None = Field(None, description="StrayChargeDetected: the other intent")
+    risk: RiskData | None = Field(
+        None, description="Our pre-authorization decision and review hold, once the payment has either"
+    )
+    deadline: DisputeDeadlineData | None = Field(
+        None, description="DisputeDeadlineApproaching: which dispute, its deadline and the notice"
+    )
     fee_recorded: int | None = Field(
         None, description="PaymentFeeRecorded: Stripe's fee, known after the charge was booked"
+    )
+    amount_released: int | None = Field(
+        None,
+        description="PaymentCaptured: the authorized amount not captured, released to the customer "
+        "(0 for a full capture)",
     )
 
 
@@ -151,11 +246,13 @@ class DomainEvent(_Model):
 def payment_data(payment: Payment, **extra: Any) -> PaymentData:
     failure = payment.failure
     dispute = payment.dispute
+    risk = payment.risk
     return PaymentData(
         amount=payment.amount,
         currency=payment.currency,
         status=str(payment.status),
         capture_method=payment.capture_method,
+        off_session=payment.off_session,
         amount_captured=payment.amount_captured,
         amount_refunded=payment.amount_refunded,
         stripe_payment_intent_id=payment.stripe_payment_intent_id,
@@ -177,6 +274,22 @@ def payment_data(payment: Payment, **extra: Any) -> PaymentData:
         )
         if dispute
         else None,
+        risk=None
+        if risk is None or risk == PaymentRisk()
+        else RiskData(
+            decision=None
+            if risk.decision is None
+            else RiskDecisionData(
+                decision=risk.decision.decision,
+                reasons=[RiskReasonData(**vars(reason)) for reason in risk.decision.reasons],
+                decided_at=risk.decision.decided_at,
+            ),
+            review=None if risk.review is None else ReviewData(**vars(risk.review)),
+            radar=None if risk.radar is None else RadarData(**vars(risk.radar)),
+            fraud_warning=None
+            if risk.fraud_warning is None
+            else FraudWarningData(**vars(risk.fraud_warning)),
+        ),
         **extra,
     )
 
@@ -219,6 +332,19 @@ class ReconciliationData(_Model):
     differences: dict[str, int] = Field(default_factory=dict, description="Count per class")
 
 
+class RiskRulesData(_Model):
+    """The risk rules in force after the change (rules.version is the event's version)."""
+
+    rules: RiskRules
+    previous_version: int = Field(description="0: the defaults were in force")
+    changed_by: str = Field(description="The admin's sub")
+
+
+class BlocklistEntryData(_Model):
+    entry: BlocklistEntry
+    changed_by: str = Field(description="The admin's sub who added or removed the entry")
+
+
 class _Detail(_Model):
     event_id: str = Field(
         description="Stable across republishing (`<aggregate id>:v<version>`): dedupe on it"
@@ -257,7 +383,9 @@ class PaymentProcessing(PaymentEvent):
 
 
 class PaymentRequiresAction(PaymentEvent):
-    """The customer must act (3-D Secure): see the payment's next_action."""
+    """The customer must act (3-D Secure): see the payment's next_action. With data.off_session, a
+    merchant-initiated charge the card's issuer wants the customer to authenticate: bring them back to
+    confirm it on-session."""
 
     event_type: Literal["PaymentRequiresAction"]
 
@@ -275,7 +403,8 @@ class PaymentProcessed(PaymentEvent):
 
 
 class PaymentCaptured(PaymentEvent):
-    """A held (manual-capture) payment was captured."""
+    """A held (manual-capture) payment was captured: data.amount_captured (what the ledger books), and
+    data.amount_released, the rest of the authorization, released by a partial capture."""
 
     event_type: Literal["PaymentCaptured"]
 
@@ -303,6 +432,65 @@ class StrayChargeDetected(PaymentEvent):
     """A PaymentIntent naming this payment held money our books do not hold (data.stray)."""
 
     event_type: Literal["StrayChargeDetected"]
+
+
+class PaymentBlocked(PaymentEvent):
+    """Our checks blocked the payment before Stripe saw it (status failed, failure payment_blocked):
+    data.risk.decision names every reason. The order is free again."""
+
+    event_type: Literal["PaymentBlocked"]
+
+
+class PaymentHeldForReview(PaymentEvent):
+    """Our checks asked for a review: the payment is authorized (requires_capture) and held until an
+    admin captures (approves) or cancels (rejects) it, or the hold expires (data.risk)."""
+
+    event_type: Literal["PaymentHeldForReview"]
+
+
+class PaymentReviewApproved(PaymentEvent):
+    """An admin approved a held payment; its capture follows (data.risk.review.closed_by)."""
+
+    event_type: Literal["PaymentReviewApproved"]
+
+
+class PaymentReviewRejected(PaymentEvent):
+    """An admin rejected a held payment; its authorization is canceled next (PaymentCanceled)."""
+
+    event_type: Literal["PaymentReviewRejected"]
+
+
+class PaymentReviewExpired(PaymentEvent):
+    """A held payment was not decided in time; its authorization is canceled next (PaymentCanceled)."""
+
+    event_type: Literal["PaymentReviewExpired"]
+
+
+class RadarOutcomeRecorded(PaymentEvent):
+    """Stripe Radar's outcome on the charge arrived after the payment's status did (data.risk.radar).
+    An outcome that arrives with the status is carried on that status's event instead."""
+
+    event_type: Literal["RadarOutcomeRecorded"]
+
+
+class PaymentReviewOpened(PaymentEvent):
+    """Stripe Radar placed the payment's charge in review (data.risk.review, source stripe)."""
+
+    event_type: Literal["PaymentReviewOpened"]
+
+
+class PaymentReviewClosed(PaymentEvent):
+    """Stripe's review of the charge closed: data.risk.review.reason is Stripe's closed_reason
+    (approved, refunded, refunded_as_fraud, disputed, canceled, ...)."""
+
+    event_type: Literal["PaymentReviewClosed"]
+
+
+class FraudWarningReceived(PaymentEvent):
+    """The card issuer reported the charge as likely fraud (data.risk.fraud_warning); by the risk rules
+    an actionable warning on a payment not disputed is refunded (RefundRequested follows)."""
+
+    event_type: Literal["FraudWarningReceived"]
 
 
 class RefundRequested(PaymentEvent):
@@ -341,6 +529,13 @@ class DisputeClosed(PaymentEvent):
     event_type: Literal["DisputeClosed"]
 
 
+class DisputeDeadlineApproaching(PaymentEvent):
+    """A dispute still needing our response is due within 72 or 24 hours (data.deadline): each notice
+    once per dispute."""
+
+    event_type: Literal["DisputeDeadlineApproaching"]
+
+
 class PaymentMethodSaved(PaymentMethodEvent):
     """A customer saved a Stripe payment method."""
 
@@ -354,7 +549,7 @@ class PaymentMethodDeleted(PaymentMethodEvent):
 
 
 class _ServiceDetail(_Model):
-    """Events about no customer or payment: payouts and reconciliation runs."""
+    """Events about no customer or payment: payouts, reconciliation runs, risk rules and the blocklist."""
 
     event_id: str = Field(description="Stable across republishing: dedupe on it")
     version: int = Field(description="The aggregate's version this event produced")
@@ -402,6 +597,27 @@ class ReconciliationCompleted(_ServiceDetail):
     data: ReconciliationData
 
 
+class RiskRulesChanged(_ServiceDetail):
+    """An admin replaced the risk rules; they apply within the functions' rules cache time."""
+
+    event_type: Literal["RiskRulesChanged"]
+    data: RiskRulesData
+
+
+class BlocklistEntryAdded(_ServiceDetail):
+    """An admin blocked a card fingerprint, card BIN, issuing country or customer (`<entry_id>:v1`)."""
+
+    event_type: Literal["BlocklistEntryAdded"]
+    data: BlocklistEntryData
+
+
+class BlocklistEntryRemoved(_ServiceDetail):
+    """An admin removed a blocklist entry (`<entry_id>:v2`)."""
+
+    event_type: Literal["BlocklistEntryRemoved"]
+    data: BlocklistEntryData
+
+
 DETAIL_MODELS: dict[str, type[_Detail] | type[_ServiceDetail]] = {
     model.__name__: model
     for model in (
@@ -415,12 +631,22 @@ DETAIL_MODELS: dict[str, type[_Detail] | type[_ServiceDetail]] = {
         PaymentCanceled,
         PaymentFeeRecorded,
         StrayChargeDetected,
+        PaymentBlocked,
+        PaymentHeldForReview,
+        PaymentReviewApproved,
+        PaymentReviewRejected,
+        PaymentReviewExpired,
+        RadarOutcomeRecorded,
+        PaymentReviewOpened,
+        PaymentReviewClosed,
+        FraudWarningReceived,
         RefundRequested,
         RefundIssued,
         RefundFailed,
         ChargebackReceived,
         DisputeUpdated,
         DisputeClosed,
+        DisputeDeadlineApproaching,
         PaymentMethodSaved,
         PaymentMethodDeleted,
         PayoutCreated,
@@ -428,6 +654,9 @@ DETAIL_MODELS: dict[str, type[_Detail] | type[_ServiceDetail]] = {
         PayoutFailed,
         PayoutCanceled,
         ReconciliationCompleted,
+        RiskRulesChanged,
+        BlocklistEntryAdded,
+        BlocklistEntryRemoved,
     )
 }
 

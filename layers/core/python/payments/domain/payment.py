@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from payments.domain.errors import Conflict
+from payments.domain.errors import Conflict, ValidationFailed
 from payments.domain.events import DomainEvent, EventType, StrayIntentData
-from payments.domain.risk import PaymentRisk
+from payments.domain.money import amount_problems
+from payments.domain.risk import BLOCKED_CODE, PaymentRisk, RadarOutcome, ReviewStatus
 
 CaptureMethod = Literal["automatic", "manual"]
 
@@ -64,11 +65,39 @@ _ARRIVAL_EVENT: dict[PaymentStatus, EventType] = {
 
 # The events of the changes that end a payment, which free its order (and only those: an ended
 # payment's later changes must not touch a claim another payment may hold now).
-RELEASING_EVENTS: frozenset[EventType] = frozenset(_ARRIVAL_EVENT[s] for s in RELEASES_ORDER)
+# PaymentBlocked: our checks failed the payment before Stripe saw it.
+RELEASING_EVENTS: frozenset[EventType] = frozenset(
+    {*(_ARRIVAL_EVENT[s] for s in RELEASES_ORDER), "PaymentBlocked"}
+)
+# The event that closes our review hold in each outcome.
+REVIEW_CLOSED_EVENT: dict[ReviewStatus, EventType] = {
+    "approved": "PaymentReviewApproved",
+    "rejected": "PaymentReviewRejected",
+    "expired": "PaymentReviewExpired",
+}
 
 
 def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
+
+
+def _with_radar(
+    risk: PaymentRisk | None, intent: IntentSnapshot, charge_id: str | None
+) -> PaymentRisk | None:
+    """`risk` with Radar's outcome on the payment's charge (`charge_id`), None when the intent brings
+    none or the one held already. A charge's outcome never changes, so this applies once in any order;
+    another charge's (an earlier attempt's) is not the payment's."""
+    if intent.radar is None or intent.charge_id is None or intent.charge_id != charge_id:
+        return None
+    current = risk or PaymentRisk()
+    return None if current.radar == intent.radar else dataclasses.replace(current, radar=intent.radar)
+
+
+def _canceled_by_stripe(status: PaymentStatus) -> Failure:
+    """Why Stripe canceled an intent by itself (`cancellation_reason: automatic`)."""
+    if status is S.REQUIRES_CAPTURE:
+        return Failure("authorization_expired", "The authorization expired before it was captured")
+    return Failure("canceled_by_provider", "The payment provider canceled the payment")
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,12 @@ class Dispute:
     fee: int = 0
     amount_reinstated: int = 0
     fee_reinstated: int = 0
+    # The tightest DisputeDeadlineApproaching announced (72 or 24 hours before the deadline): each once.
+    deadline_notice_hours: int | None = None
+
+
+# Stripe's decline code for an off-session payment whose card needs the customer to authenticate.
+AUTHENTICATION_REQUIRED = "authentication_required"
 
 
 @dataclass(frozen=True)
@@ -107,6 +142,8 @@ class IntentSnapshot:
     charge_id: str | None = None
     fee: int | None = None  # Stripe's fee on the charge, from its balance transaction
     created: int = 0  # Stripe's creation time (epoch seconds)
+    cancellation_reason: str | None = None  # "automatic": Stripe canceled it (an expired authorization)
+    radar: RadarOutcome | None = None  # Radar's outcome on the charge, when Stripe's answer expanded it
 
     @property
     def attempt_failed(self) -> bool:
@@ -117,6 +154,17 @@ class IntentSnapshot:
     def holds_money(self) -> bool:
         """Stripe holds the customer's money on this intent (captured, authorized, or on its way)."""
         return self.status in ("succeeded", "requires_capture", "processing")
+
+    @property
+    def declined_for_authentication(self) -> bool:
+        """Stripe declined the last attempt because the card needs the customer's authentication (what
+        an off-session payment gets instead of a 3-D Secure challenge)."""
+        return self.failure is not None and self.failure.code == AUTHENTICATION_REQUIRED
+
+    @property
+    def needs_authentication(self) -> bool:
+        """Declined for authentication and still open: the customer can confirm it on-session."""
+        return self.attempt_failed and self.declined_for_authentication
 
 
 # "requires_payment_method" is absent on purpose: after a failed attempt the intent can still be
@@ -166,6 +214,8 @@ class Payment:
     stray_intents: tuple[str, ...] = ()
     # Our pre-authorization decision, Radar's outcome, reviews and fraud warnings (domain/risk.py).
     risk: PaymentRisk | None = None
+    # Merchant-initiated (a renewal): the customer is not there to authenticate (domain/payment_method.py).
+    off_session: bool = False
 
     # ------------------------------------------------------------------ behaviour
 
@@ -180,7 +230,12 @@ class Payment:
     def record(self, event_type: EventType, at: str, **changes: Any) -> Change:
         """Apply `changes`, bump the version and record the event that explains them."""
         updated = dataclasses.replace(self, **changes, version=self.version + 1, updated_at=at)
-        extra = {"fee_recorded": updated.stripe_fee} if event_type == "PaymentFeeRecorded" else {}
+        extra: dict[str, Any] = {}
+        if event_type == "PaymentFeeRecorded":
+            extra["fee_recorded"] = updated.stripe_fee
+        if event_type == "PaymentCaptured":
+            # A partial capture: Stripe released the rest of the authorization to the customer.
+            extra["amount_released"] = updated.amount - updated.amount_captured
         return Change(updated, DomainEvent.about(updated, event_type, at, **extra))
 
     def apply_intent(self, intent: IntentSnapshot, at: str) -> Change | None:
@@ -190,8 +245,10 @@ class Payment:
         paths agree and late or repeated news cannot move a payment backwards.
         """
         target = _INTENT_STATUS.get(intent.status)
-        if target is S.CANCELED and intent.failure is not None:
+        if target is S.CANCELED and intent.failure is not None and not self._waited_for_customer(intent):
             target = S.FAILED  # a failed attempt that we closed at Stripe
+        if self.awaits_customer(intent):
+            target = S.REQUIRES_ACTION
         if target is None or not can_move(self.status, target):
             return None
         event: EventType = _ARRIVAL_EVENT[target]
@@ -203,14 +260,48 @@ class Payment:
             "stripe_charge_id": intent.charge_id or self.stripe_charge_id,
             "stripe_fee": intent.fee if intent.fee is not None else self.stripe_fee,
             # Stripe's secret and next step are only meaningful while the customer has to act.
-            "next_action": intent.next_action if target is S.REQUIRES_ACTION else None,
+            "next_action": self._next_action(intent) if target is S.REQUIRES_ACTION else None,
             "client_secret": intent.client_secret if target is S.REQUIRES_ACTION else None,
         }
         if target is S.SUCCEEDED:
             changes["amount_captured"] = intent.amount_received
         if target is S.FAILED:
             changes["failure"] = intent.failure or Failure("payment_failed", "The payment failed")
+        if target is S.CANCELED and intent.cancellation_reason == "automatic":
+            changes["failure"] = _canceled_by_stripe(self.status)
+        if target is S.REQUIRES_CAPTURE and self.risk is not None and self.risk.awaits_hold:
+            # Our checks asked for a review: the authorization is held until it is decided.
+            event = "PaymentHeldForReview"
+            changes["risk"] = self.risk.with_hold(at)
+        # Radar's outcome on the charge comes with the charge's first answer: carried on this event.
+        with_radar = _with_radar(changes.get("risk", self.risk), intent, changes["stripe_charge_id"])
+        if with_radar is not None:
+            changes["risk"] = with_radar
         return self.record(event, at, **changes)
+
+    def awaits_customer(self, intent: IntentSnapshot) -> bool:
+        """An off-session attempt declined for want of the customer's authentication is not a failure:
+        the intent stays open (it is not closed at Stripe) until the customer confirms it on-session."""
+        return self.off_session and intent.needs_authentication
+
+    def _waited_for_customer(self, intent: IntentSnapshot) -> bool:
+        """Canceled while it waited for the customer (awaits_customer): canceled, not failed."""
+        return self.off_session and intent.declined_for_authentication
+
+    def _next_action(self, intent: IntentSnapshot) -> dict[str, Any] | None:
+        if not self.awaits_customer(intent):
+            return intent.next_action
+        # Stripe's intent has none: what a frontend needs to bring the customer back on-session
+        # (Stripe.js confirmCardPayment(client_secret, {payment_method})).
+        assert intent.failure is not None  # needs_authentication
+        return {
+            "type": "confirm_on_session",
+            "confirm_on_session": {
+                "payment_method": self.payment_method_id,
+                "decline_code": intent.failure.decline_code or AUTHENTICATION_REQUIRED,
+                "message": intent.failure.message,
+            },
+        }
 
     def record_fee(self, intent: IntentSnapshot, at: str) -> Change | None:
         """Stripe's fee became known after the charge was recorded (asynchronous balance
@@ -220,6 +311,14 @@ class Payment:
         if intent.id != self.stripe_payment_intent_id:
             return None
         return self.record("PaymentFeeRecorded", at, stripe_fee=intent.fee)
+
+    def record_radar(self, intent: IntentSnapshot, at: str) -> Change | None:
+        """Radar's outcome on the payment's charge arrived after its status did (a webhook without the
+        charge came first): recorded once, as its own event."""
+        if intent.id != self.stripe_payment_intent_id:
+            return None
+        risk = _with_radar(self.risk, intent, self.stripe_charge_id)
+        return None if risk is None else self.record("RadarOutcomeRecorded", at, risk=risk)
 
     def release(self, fence: IntentSnapshot, failure: Failure, at: str) -> Change | None:
         """Stripe never saw the request: the fence intent that took its key is canceled, and so is
@@ -244,6 +343,29 @@ class Payment:
             ),
         )
 
+    def block(self, message: str, at: str) -> Change | None:
+        """Our checks blocked the payment before it reached Stripe (its decision is on `risk`)."""
+        if self.status is not S.PENDING:
+            return None
+        return self.record("PaymentBlocked", at, status=S.FAILED, failure=Failure(BLOCKED_CODE, message))
+
+    def close_hold(self, outcome: ReviewStatus, by: str, at: str) -> Change | None:
+        """Decide our open review: approved (an admin's capture follows), rejected or expired (the
+        authorization is canceled next). None when it is not open (decided already)."""
+        if self.risk is None or not self.risk.held or outcome == "open":
+            return None
+        return self.record(REVIEW_CLOSED_EVENT[outcome], at, risk=self.risk.with_hold_closed(outcome, by, at))
+
+    @property
+    def hold_opened_at(self) -> str | None:
+        """When our review hold opened, while it keeps an authorization to decide or to release: open,
+        or rejected or expired and not yet canceled at Stripe (what the hold expiry looks for)."""
+        risk = self.risk
+        if self.status is not S.REQUIRES_CAPTURE or risk is None or not (risk.held or risk.hold_refused):
+            return None
+        assert risk.review is not None
+        return risk.review.opened_at
+
     def fail(self, failure: Failure, at: str) -> Change | None:
         """Stripe refused before any intent could be kept (e.g. an invalid request)."""
         if not can_move(self.status, S.FAILED):
@@ -257,6 +379,25 @@ class Payment:
                 f"only a requires_capture payment can be captured; this one is {self.status}",
                 payment_id=self.id,
             )
+
+    def capture_amount(self, requested: int | None) -> int:
+        """What a capture takes: `requested` (a partial capture, the rest is released) or the whole
+        authorization. Never more than was authorized."""
+        self.ensure_capturable()
+        if requested is None:
+            return self.amount
+        problems = amount_problems(requested, self.currency, check_minimum=False)
+        if problems:
+            raise ValidationFailed(problems)
+        if requested > self.amount:
+            raise Conflict(
+                "amount_exceeds_capturable",
+                f"a capture takes at most the authorized amount ({self.amount})",
+                payment_id=self.id,
+                param="amount",
+                capturable_amount=self.amount,
+            )
+        return requested
 
     def ensure_cancelable(self) -> None:
         if self.status not in CANCELABLE:

@@ -23,7 +23,7 @@ from payments.domain.ids import request_fingerprint
 from payments.domain.payment import Payment
 from payments.http import idempotency
 from payments.http.auth import Caller, authorize_route, caller_from_event
-from payments.http.guards import guard_request
+from payments.http.guards import MAX_BODY_BYTES, guard_request
 from payments.http.idempotency import ApiResult
 from payments.http.pagination import Paging, binding_for
 from payments.http.problems import PROBLEM_JSON, error_body, error_response, problem_body, retry_after
@@ -152,7 +152,7 @@ def payment_command(
     def run(_: Command) -> ApiResult:
         store = services.store()
         payment = payment_for(store.payments, payment_id, viewer=who.sub, admin=who.is_admin)
-        return ApiResult(200, payment_resource(act(payment, store, services.gateway())))
+        return ApiResult(200, payment_resource(act(payment, store, services.gateway()), admin=who.is_admin))
 
     return idempotent_command(app, operation, who, run)
 
@@ -171,15 +171,18 @@ def resource_path(event: dict[str, Any]) -> str:
     return path[len(STAGE_PREFIX) :] if path.startswith(STAGE_PREFIX + "/") else path
 
 
-def lambda_handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The function's entry point: guards run on the raw event before anything parses or logs it."""
+def lambda_handler(
+    app: APIGatewayRestResolver, *, max_body_bytes: int = MAX_BODY_BYTES
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The function's entry point: guards run on the raw event before anything parses or logs it.
+    `max_body_bytes`: the route's body limit, where it takes more than the guards' default."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _lowercase_headers(event)
         try:
-            request = guard_request(event)
+            request = guard_request(event, max_body_bytes)
             authorize_route(event)
         except PaymentsError as error:
             return error_response(error)

@@ -1,10 +1,19 @@
 """The caller, from what the Cognito User Pool authorizer put in requestContext.authorizer.claims.
 
-Nothing else in the request is trusted for identity. Admin rights come from membership of the group
-named exactly as the ADMIN_GROUP setting (the catalog's, through the function's environment); the
-routes flagged admin_only in the catalog (ADMIN_ROUTES) refuse everyone else before any handler runs.
-A REST API's Cognito authorizer hands every claim on as a string, and the
-`cognito:groups` array as one of:
+Nothing else in the request is trusted for identity. Every authorized method takes access tokens with
+one of the catalog's API_SCOPES (docs/architecture.md, Trust model), so a caller is one of:
+
+- a service: its token's `scope` holds the SERVICE_SCOPE setting (`payments/service`, granted only by
+  the service app client's client-credentials flow; its `sub` is that client's id);
+- an admin: a person in the group named exactly as the ADMIN_GROUP setting;
+- a customer: any other person.
+
+Services and admins are trusted callers: they may act for any customer and state a payment's terms
+(docs/risk.md, Amounts from the order). Admin rights are an admin's alone: the routes flagged admin_only
+in the catalog (ADMIN_ROUTES) refuse everyone else, services included, before any handler runs.
+
+A REST API's Cognito authorizer hands every claim on as a string: `scope` as the token's space-separated
+scopes, and the `cognito:groups` array as one of:
 
 - "[a b]": the names between brackets, separated by spaces. Exact: a Cognito group name is letters,
   marks, symbols, digits and punctuation, never whitespace, so "[x,payments-admin]" is the one group
@@ -20,23 +29,33 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from payments.config import settings
 from payments.domain.errors import Forbidden, Unauthenticated
+
+CallerKind = Literal["customer", "admin", "service"]
 
 
 @dataclass(frozen=True)
 class Caller:
     sub: str
-    is_admin: bool
+    kind: CallerKind = "customer"
 
-    def customer_for(self, requested: str | None) -> str:
-        """Whose payment this is: the caller's own, or (admins and services only) anyone's."""
-        if requested is None or requested == self.sub:
-            return self.sub
-        if not self.is_admin:
-            raise Forbidden("only admins may act for another customer", param="customer_id")
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == "admin"
+
+    @property
+    def trusted(self) -> bool:
+        """May act for any customer and state a payment's terms (services and admins)."""
+        return self.kind != "customer"
+
+    def acting_for(self, requested: str | None) -> str | None:
+        """The customer a request names (None: none): anyone for admins and services, a customer only
+        themselves."""
+        if requested is not None and requested != self.sub and not self.trusted:
+            raise Forbidden("only admins and services may act for another customer", param="customer_id")
         return requested
 
 
@@ -45,8 +64,19 @@ def caller_from_event(event: dict[str, Any]) -> Caller:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("no authenticated caller")
-    admin_group = settings().require("admin_group")
-    return Caller(sub=sub, is_admin=admin_group in group_names(claims.get("cognito:groups")))
+    config = settings()
+    if config.require("service_scope") in scopes(claims.get("scope")):
+        return Caller(sub=sub, kind="service")
+    if config.require("admin_group") in group_names(claims.get("cognito:groups")):
+        return Caller(sub=sub, kind="admin")
+    return Caller(sub=sub)
+
+
+def scopes(claim: Any) -> frozenset[str]:
+    """The scopes of an access token's `scope` claim: space-separated (RFC 6749), a list elsewhere."""
+    if isinstance(claim, (list, tuple)):
+        return frozenset(name for name in claim if isinstance(name, str))
+    return frozenset(claim.split()) if isinstance(claim, str) else frozenset()
 
 
 def authorize_route(event: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ A request with a body must declare it JSON: `application/json` or `application/<
 case, with no parameter but `charset=utf-8` (else 415 unsupported_media_type). A request without one
 (nothing but whitespace) needs no Content-Type. The body must be UTF-8 (base64-decoded first when API
 Gateway encoded it): invalid bytes, which API Gateway hands on as U+FFFD, and unpaired surrogate escapes
-are refused (400), as are bodies over MAX_BODY_BYTES, JSON nested deeper than MAX_DEPTH arrays and
-objects, objects repeating a key (which value would count?) and NaN or Infinity.
+are refused (400), as are bodies over MAX_BODY_BYTES (a route may allow more: dispute evidence files),
+JSON nested deeper than MAX_DEPTH arrays and objects, objects repeating a key (which value would count?)
+and NaN or Infinity.
 
 Card numbers must never enter our systems. A body is refused with 400 card_data_not_accepted when a
 JSON string (key or value, once its escapes are decoded) or a number holds a card number: 13 to 19
@@ -97,11 +98,11 @@ class GuardedRequest:
     body: Any  # the decoded JSON (None without a body)
 
 
-def guard_request(event: dict[str, Any]) -> GuardedRequest:
+def guard_request(event: dict[str, Any], max_body_bytes: int = MAX_BODY_BYTES) -> GuardedRequest:
     """Every check on the raw event: its body's size and encoding, its media type, its JSON, card
     numbers. Raises a PaymentsError with a 4xx status."""
     data = raw_body(event)
-    _check_size(data)
+    _check_size(data, max_body_bytes)
     if not data.strip():
         return GuardedRequest(has_body=False, body=None)
     if not is_json_media_type(_header(event, "content-type")):
@@ -142,9 +143,9 @@ def parse_json_body(event: dict[str, Any]) -> Any:
 _NOT_UTF8 = "the body is not valid UTF-8 (it holds invalid bytes, or U+FFFD replacement characters for them)"
 
 
-def _check_size(data: bytes) -> None:
-    if len(data) > MAX_BODY_BYTES:
-        raise BadRequest("payload_too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
+def _check_size(data: bytes, limit: int = MAX_BODY_BYTES) -> None:
+    if len(data) > limit:
+        raise BadRequest("payload_too_large", f"the body must be at most {limit} bytes")
 
 
 def _parse(data: bytes) -> Any:
@@ -279,6 +280,8 @@ _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 def contains_card_number(text: str) -> bool:
     for run in _RUN.finditer(_readable(text)):
+        if run.end() - run.start() < MIN_PAN:
+            continue  # fewer characters than a card number has digits (most runs: base64, ids, prices)
         groups = _DIGITS.findall(run.group())
         digits = [int(char) for group in groups for char in group]
         if len(digits) < MIN_PAN:

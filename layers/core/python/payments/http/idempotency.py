@@ -55,10 +55,10 @@ def _storable(error: PaymentsError) -> bool:
 
 
 def require_key(key: str | None, *, method: str = "POST") -> str:
-    """The request's Idempotency-Key. Required on POST; on DELETE, where it is optional, a key that is
+    """The request's Idempotency-Key. Required on POST and PUT; on DELETE, where it is optional, a key that is
     sent must still be one."""
     if key is None or (method != "DELETE" and not key.strip()):
-        raise IdempotencyKeyMissing("send an Idempotency-Key header (e.g. a UUID) with every POST")
+        raise IdempotencyKeyMissing(f"send an Idempotency-Key header (e.g. a UUID) with every {method}")
     if not key.strip():
         raise IdempotencyKeyInvalid(
             f"the Idempotency-Key header is empty: on {method} it is optional, so send a unique key "

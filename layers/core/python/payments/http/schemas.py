@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     ValidationInfo,
@@ -18,15 +19,36 @@ from pydantic import (
 )
 
 from payments.domain.card import Card
+from payments.domain.dispute import (
+    EVIDENCE_FILE_TYPES,
+    EXPLANATION_FIELDS,
+    FILE_FIELDS,
+    MAX_EVIDENCE_CHARS,
+    MAX_EVIDENCE_FILE_BYTES,
+    MAX_EXPLANATION_CHARS,
+    MAX_TEXT_CHARS,
+    TEXT_FIELDS,
+    DisputeRecord,
+    file_type_of,
+)
 from payments.domain.errors import FieldError
 from payments.domain.events import DomainEvent
 from payments.domain.money import MAX_AMOUNT, SUPPORTED, amount_problems
+from payments.domain.order import MAX_TOKEN_LENGTH, ORDER_ID_PATTERN
 from payments.domain.payment import Payment
-from payments.domain.payment_method import SavedPaymentMethod
+from payments.domain.payment_method import SavedPaymentMethod, SetupSnapshot, Usage
 from payments.domain.reconciliation import Difference, DifferenceClass, ReconciliationRun, RunStatus
 from payments.domain.refund import Refund, RefundReason
+from payments.domain.risk import PaymentRisk
+from payments.domain.risk_rules import (
+    AuditRecord,
+    BlocklistEntry,
+    BlocklistKind,
+    Timestamp,
+    blocklist_value_problem,
+)
 
-OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
 StripePaymentMethodId = Annotated[str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
@@ -53,10 +75,23 @@ class Strict(BaseModel):
 
 
 class ProcessPaymentRequest(Strict):
-    order_id: OrderId = Field(description="Your order's id; an order has at most one live payment")
+    order_token: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_LENGTH)] | None = Field(
+        None,
+        description="The order token the Order Service signed (compact JWS): order_id, amount, currency "
+        "and customer come from it. Required from customers; services and admins may send one or state "
+        "order_id, amount, currency (and customer_id) themselves",
+    )
+    order_id: OrderId | None = Field(
+        None, description="Your order's id; an order has at most one live payment. With a token: its order"
+    )
     # currency before amount: the amount's rules depend on it (validated in declaration order)
-    currency: Currency = Field(description="ISO 4217 code, any case; stored lowercase")
-    amount: StrictInt = Field(description="Integer amount in the currency's minor unit (cents for USD)")
+    currency: Currency | None = Field(
+        None, description="ISO 4217 code, any case; stored lowercase. With a token: its currency"
+    )
+    amount: StrictInt | None = Field(
+        None,
+        description="Integer amount in the currency's minor unit (cents for USD). With a token: its amount",
+    )
     payment_method_id: StripePaymentMethodId = Field(description="A Stripe PaymentMethod id (pm_...)")
     capture: Literal["automatic", "manual"] = "automatic"
     description: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -67,10 +102,18 @@ class ProcessPaymentRequest(Strict):
     customer_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
         None, description="Admins and services only: the customer to charge"
     )
+    off_session: StrictBool = Field(
+        False,
+        description="Services and admins only: a merchant-initiated charge (a renewal) of one of the "
+        "customer's methods saved with usage off_session, without the customer present. A card that needs "
+        "the customer's authentication ends requires_action (next_action confirm_on_session)",
+    )
 
     @field_validator("amount")
     @classmethod
-    def _chargeable(cls, amount: int, info: ValidationInfo) -> int:
+    def _chargeable(cls, amount: int | None, info: ValidationInfo) -> int | None:
+        if amount is None:
+            return None
         currency = info.data.get("currency")
         problems: list[FieldError] = amount_problems(amount, currency or "usd", check_minimum=bool(currency))
         if problems:
@@ -117,10 +160,16 @@ class PaymentResource(BaseModel):
     currency: str
     status: str
     capture_method: str
+    off_session: bool = Field(False, description="Merchant-initiated: charged without the customer")
     amount_captured: int
     amount_refunded: int
     dispute: DisputeView | None = None
-    next_action: dict[str, Any] | None = None
+    next_action: dict[str, Any] | None = Field(
+        None,
+        description="requires_action: what the customer must do. Stripe's (3-D Secure), or "
+        "`confirm_on_session` for an off-session charge Stripe declined for want of authentication: "
+        "confirm the PaymentIntent with client_secret and the named payment_method, with the customer",
+    )
     client_secret: str | None = None
     failure: Failure | None = None
     risk: dict[str, Any] | None = None
@@ -150,8 +199,11 @@ class PaymentHistory(BaseModel):
     data: list[HistoryEvent]
 
 
-def history_resource(payment_id: str, events: Sequence[DomainEvent]) -> dict[str, Any]:
-    """A payment's history as clients see it: each event's envelope and data, oldest first."""
+def history_resource(
+    payment_id: str, events: Sequence[DomainEvent], *, admin: bool = False
+) -> dict[str, Any]:
+    """A payment's history as clients see it: each event's envelope and data, oldest first (the risk
+    checks' reasons as the viewer may see them, see `risk_view`)."""
     return PaymentHistory(
         payment_id=payment_id,
         data=[
@@ -160,11 +212,21 @@ def history_resource(payment_id: str, events: Sequence[DomainEvent]) -> dict[str
                 event_type=e.event_type,
                 version=e.version,
                 occurred_at=e.occurred_at,
-                data=e.data,
+                data=e.data
+                if admin or not e.data.get("risk")
+                else {**e.data, "risk": PaymentRisk.from_dict(e.data["risk"]).for_customer()},
             )
             for e in events
         ],
     ).model_dump(mode="json")
+
+
+def risk_view(risk: PaymentRisk | None, *, admin: bool) -> dict[str, Any] | None:
+    """Admins see every reason, fact and Stripe assessment; a customer only what they may act on
+    (domain/risk.py, PaymentRisk.for_customer): a blocklist, a rule or a score must not be probed."""
+    if risk is None:
+        return None
+    return risk.to_dict() if admin else risk.for_customer()
 
 
 class Problem(BaseModel):
@@ -177,9 +239,14 @@ class Problem(BaseModel):
     param: str | None = None
     decline_code: str | None = None
     payment_id: str | None = None
+    reasons: list[str] | None = Field(
+        None, description="payment_blocked: why, in the customer's terms (e.g. too_many_attempts)"
+    )
 
 
-def payment_resource(payment: Payment, refunds: Sequence[Refund] = ()) -> dict[str, Any]:
+def payment_resource(
+    payment: Payment, refunds: Sequence[Refund] = (), *, admin: bool = False
+) -> dict[str, Any]:
     failure = payment.failure
     dispute = payment.dispute
     return {
@@ -191,6 +258,7 @@ def payment_resource(payment: Payment, refunds: Sequence[Refund] = ()) -> dict[s
         "currency": payment.currency,
         "status": str(payment.status),
         "capture_method": payment.capture_method,
+        "off_session": payment.off_session,
         "amount_captured": payment.amount_captured,
         "amount_refunded": payment.amount_refunded,
         "dispute": None
@@ -201,7 +269,7 @@ def payment_resource(payment: Payment, refunds: Sequence[Refund] = ()) -> dict[s
         "failure": None
         if failure is None
         else {"code": failure.code, "decline_code": failure.decline_code, "message": failure.message},
-        "risk": None if payment.risk is None else payment.risk.to_dict(),
+        "risk": risk_view(payment.risk, admin=admin),
         "description": payment.description,
         "metadata": payment.metadata,
         "refunds": [refund_resource(r) for r in sorted(refunds, key=lambda r: r.created_at)],
@@ -229,6 +297,14 @@ def refund_resource(refund: Refund) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+class CaptureRequest(Strict):
+    amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
+        None,
+        description="Minor units to capture, at most the authorized amount; the rest is released to the "
+        "customer. Omitted: the whole authorization",
+    )
+
+
 class RefundRequest(Strict):
     amount: Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
         None, description="Minor units; omitted: everything still refundable"
@@ -239,11 +315,32 @@ class RefundRequest(Strict):
 
 class SavePaymentMethodRequest(Strict):
     payment_method_id: StripePaymentMethodId = Field(description="A Stripe PaymentMethod id (pm_...)")
+    usage: Usage = Field(
+        "on_session",
+        description="off_session: also set it up (a Stripe SetupIntent, the customer's consent) for "
+        "merchant-initiated charges such as renewals; the customer may have to authenticate once (see "
+        "`setup`), then save again to record it",
+    )
 
 
 class CardView(Card):
     # A view: the schema promises these fields, not that clients reject others.
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class SetupFailureView(BaseModel):
+    code: str | None = None
+    message: str | None = None
+
+
+class SetupView(BaseModel):
+    """An off-session setup that did not succeed (yet): what the frontend needs to finish it."""
+
+    id: str = Field(description="Stripe's SetupIntent id (seti_...)")
+    status: str = Field(description="requires_action: the customer must authenticate (next_action)")
+    client_secret: str | None = Field(None, description="For Stripe.js: confirmCardSetup / handleNextAction")
+    next_action: dict[str, Any] | None = None
+    failure: SetupFailureView | None = Field(None, description="Why the last attempt failed")
 
 
 class PaymentMethodResource(BaseModel):
@@ -252,6 +349,10 @@ class PaymentMethodResource(BaseModel):
     customer_id: str
     type: str
     card: CardView | None = None
+    usage: Usage = Field(description="off_session: set up for merchant-initiated charges")
+    setup: SetupView | None = Field(
+        None, description="Saving with usage off_session: the setup, while it has not succeeded"
+    )
     created_at: str
 
 
@@ -260,15 +361,28 @@ class PaymentMethodList(BaseModel):
     next_cursor: str | None
 
 
-def payment_method_resource(method: SavedPaymentMethod) -> dict[str, Any]:
+def payment_method_resource(method: SavedPaymentMethod, setup: SetupSnapshot | None = None) -> dict[str, Any]:
     card = method.card
     return PaymentMethodResource(
         id=method.id,
         customer_id=method.customer_id,
         type=method.type,
         card=None if card is None else CardView(**card.model_dump()),
+        usage=method.usage,
+        setup=None if setup is None or setup.succeeded else _setup_view(setup),
         created_at=method.created_at,
     ).model_dump(mode="json")
+
+
+def _setup_view(setup: SetupSnapshot) -> SetupView:
+    failed = setup.failure_code is not None or setup.failure_message is not None
+    return SetupView(
+        id=setup.id,
+        status=setup.status,
+        client_secret=setup.client_secret,
+        next_action=setup.next_action,
+        failure=SetupFailureView(code=setup.failure_code, message=setup.failure_message) if failed else None,
+    )
 
 
 # --------------------------------------------------------------------------- the ledger (admins)
@@ -575,3 +689,231 @@ def _cell(value: str | int) -> str | int:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+# --------------------------------------------------------------------------- risk rules and blocklist
+
+
+class BlocklistEntryRequest(Strict):
+    kind: BlocklistKind = Field(description="What `value` is")
+    value: Annotated[str, StringConstraints(max_length=128)] = Field(
+        description="card_fingerprint: Stripe's card fingerprint; card_bin: 6 or 8 digits; issuing_country: "
+        "ISO 3166-1 alpha-2 (upper case); customer: our customer id"
+    )
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="Why, for the back office and the audit"
+    )
+    expires_at: Timestamp | None = Field(None, description="When the entry stops applying (null: never)")
+
+    @field_validator("value")
+    @classmethod
+    def _fits_kind(cls, value: str, info: ValidationInfo) -> str:
+        problem = "kind" in info.data and blocklist_value_problem(info.data["kind"], value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class BlocklistEntryList(BaseModel):
+    data: list[BlocklistEntry] = Field(description="Entries in force, by kind, newest first")
+    next_cursor: str | None
+
+
+class AuditRecordList(BaseModel):
+    data: list[AuditRecord] = Field(description="Changes of the rules and the blocklist, newest first")
+    next_cursor: str | None
+
+
+# --------------------------------------------------------------------------- disputes (admins)
+
+DisputeId = Annotated[str, StringConstraints(pattern=r"^dp_[A-Za-z0-9_]{1,120}$")]
+FileId = Annotated[str, StringConstraints(pattern=r"^file_[A-Za-z0-9_]{1,120}$")]
+# The evidence route's body limit: Lambda takes 6 MB per invocation, the event around the body included,
+# so about 4 MB of files (base64) per request; more files go in further requests (`submit: false`).
+EVIDENCE_BODY_BYTES = 5_500_000
+_Explanation = Annotated[str, StringConstraints(min_length=1, max_length=MAX_EXPLANATION_CHARS)]
+_EvidenceText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+
+
+class _Evidence(Strict):
+    """Stripe's evidence fields: explanations of up to 20,000 characters, other text of up to 5,000, and
+    documents as ids of files uploaded to Stripe (or sent in `files`); together at most 150,000
+    characters. Each field given replaces what is staged in it."""
+
+    @model_validator(mode="after")
+    def _combined(self) -> _Evidence:
+        total = sum(len(value) for value in self.given().values())
+        if total > MAX_EVIDENCE_CHARS:
+            raise ValueError(f"the evidence fields together take at most {MAX_EVIDENCE_CHARS} characters")
+        return self
+
+    def given(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.model_dump(exclude_none=True).items()}
+
+
+def _evidence_model() -> type[_Evidence]:
+    from pydantic import create_model
+
+    kinds: list[tuple[tuple[str, ...], Any, str]] = [
+        (EXPLANATION_FIELDS, _Explanation, f"Text, at most {MAX_EXPLANATION_CHARS:,} characters"),
+        (TEXT_FIELDS, _EvidenceText, f"Text, at most {MAX_TEXT_CHARS:,} characters"),
+        (FILE_FIELDS, FileId, "A Stripe file id (file_...) with purpose dispute_evidence"),
+    ]
+    fields: dict[str, Any] = {
+        name: (kind | None, Field(None, description=about)) for names, kind, about in kinds for name in names
+    }
+    return create_model("DisputeEvidence", __base__=_Evidence, __doc__=_Evidence.__doc__, **fields)
+
+
+# Built from the domain's field lists (their one home); the type checker knows it by its base.
+if TYPE_CHECKING:
+    DisputeEvidence = _Evidence
+else:
+    DisputeEvidence = _evidence_model()
+
+
+class EvidenceFileUpload(Strict):
+    """A document for one file field: uploaded to Stripe's Files API, its file id put in that field."""
+
+    field: str = Field(
+        description="The evidence field it answers", json_schema_extra={"enum": list(FILE_FIELDS)}
+    )
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")]
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    content: str = Field(
+        description=f"The file, base64; at most {MAX_EVIDENCE_FILE_BYTES:,} bytes once decoded (Stripe's "
+        "limit), within the request's own limit"
+    )
+
+    @field_validator("field")
+    @classmethod
+    def _file_field(cls, value: str) -> str:
+        if value not in FILE_FIELDS:
+            raise ValueError(f"must be one of the file fields: {', '.join(FILE_FIELDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _a_document(self) -> EvidenceFileUpload:
+        data = self.data()
+        if len(data) > MAX_EVIDENCE_FILE_BYTES:
+            raise ValueError(f"the file is over {MAX_EVIDENCE_FILE_BYTES:,} bytes")
+        if file_type_of(data) != EVIDENCE_FILE_TYPES[self.content_type]:
+            raise ValueError(f"the content is not a {self.content_type} file")
+        return self
+
+    def data(self) -> bytes:
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(self.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("content is not base64") from None
+
+
+class DisputeEvidenceRequest(Strict):
+    evidence: DisputeEvidence = Field(default_factory=DisputeEvidence)
+    files: list[EvidenceFileUpload] = Field(default_factory=list, max_length=len(FILE_FIELDS))
+    submit: StrictBool = Field(
+        False,
+        description="true: submit the evidence to the bank, once and for good; false (the default, unlike "
+        "Stripe's): stage it",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> DisputeEvidenceRequest:
+        fields = [f.field for f in self.files]
+        if len(set(fields)) != len(fields):
+            raise ValueError("send one file per field")
+        both = set(fields) & set(self.evidence.given())
+        if both:
+            raise ValueError(f"{', '.join(sorted(both))}: send a file id or a file, not both")
+        if not self.submit and not fields and not self.evidence.given():
+            raise ValueError("nothing to stage: send evidence, files, or submit: true")
+        return self
+
+
+class AcceptDisputeRequest(Strict):
+    confirm: Literal["accept_loss"] = Field(
+        description="`accept_loss`: accepting concedes the dispute, the funds stay with the cardholder"
+    )
+
+
+class EvidenceDetailsView(BaseModel):
+    due_by: str | None = Field(description="Stripe's deadline for the evidence (RFC 3339 UTC)")
+    has_evidence: bool
+    past_due: bool = Field(description="The last submission came after due_by")
+    submission_count: int = Field(description="0 until the evidence is submitted; Stripe takes one")
+
+
+class EvidenceFileView(BaseModel):
+    field: str
+    file_id: str
+    filename: str
+    type: str = Field(description="Stripe's file type: pdf, jpg or png")
+    size: int = Field(description="Bytes")
+
+
+class DisputeResource(BaseModel):
+    id: str = Field(description="Stripe's dispute id (dp_...)")
+    object: Literal["dispute"] = "dispute"
+    payment_id: str
+    amount: int = Field(description="The disputed amount, minor units of `currency`")
+    currency: str
+    reason: str
+    status: str
+    evidence_details: EvidenceDetailsView
+    evidence_submitted: bool
+    files: list[EvidenceFileView] = Field(description="The files uploaded through this API")
+    charge_id: str | None = None
+    payment_intent_id: str | None = None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class DisputeDetail(DisputeResource):
+    evidence: dict[str, str] = Field(
+        description="The evidence as Stripe holds it, staged or submitted: the fields that are set"
+    )
+
+
+class DisputeList(BaseModel):
+    data: list[DisputeResource] = Field(description="The soonest due first")
+    next_cursor: str | None
+
+
+def dispute_resource(record: DisputeRecord, evidence: dict[str, str] | None = None) -> dict[str, Any]:
+    """A dispute as admins see it; with `evidence`, its detail."""
+    from datetime import UTC, datetime
+
+    due = record.due_by
+    view = DisputeResource(
+        id=record.id,
+        payment_id=record.payment_id,
+        amount=record.amount,
+        currency=record.currency,
+        reason=record.reason,
+        status=record.status,
+        evidence_details=EvidenceDetailsView(
+            due_by=None
+            if due is None
+            else datetime.fromtimestamp(due, UTC).isoformat().replace("+00:00", "Z"),
+            has_evidence=record.has_evidence,
+            past_due=record.past_due,
+            submission_count=record.submission_count,
+        ),
+        evidence_submitted=record.evidence_submitted,
+        files=[
+            EvidenceFileView(field=f.field, file_id=f.file_id, filename=f.filename, type=f.type, size=f.size)
+            for f in record.files
+        ],
+        charge_id=record.charge_id,
+        payment_intent_id=record.payment_intent_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        version=record.version,
+    )
+    if evidence is None:
+        return view.model_dump(mode="json")
+    return DisputeDetail(**view.model_dump(), evidence=evidence).model_dump(mode="json")

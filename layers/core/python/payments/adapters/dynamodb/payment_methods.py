@@ -19,6 +19,7 @@ from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
 from payments.application.ports import BeforeSave, MethodOwner, MethodPage
 from payments.domain.card import Card
+from payments.domain.errors import NotFound
 from payments.domain.payment_method import MethodTaken, SameCardSaved, SavedPaymentMethod
 
 
@@ -59,6 +60,8 @@ def method_to_item(method: SavedPaymentMethod) -> dict[str, Any]:
             "created_at": method.created_at,
             "has_card": method.card is not None,
             **card.model_dump(),
+            "off_session": method.off_session,
+            "setup_intent_id": method.setup_intent_id,
         }
     )
 
@@ -73,6 +76,8 @@ def method_from_item(item: dict[str, Any]) -> SavedPaymentMethod:
         type=values["type"],
         created_at=values["created_at"],
         card=card,
+        off_session=bool(values.get("off_session")),
+        setup_intent_id=values.get("setup_intent_id"),
     )
 
 
@@ -195,6 +200,18 @@ class DynamoPaymentMethods(DynamoPaymentMethodOwners):
             if existing is None:
                 raise
             raise SameCardSaved(existing.id) from None
+
+    def record_setup(self, method: SavedPaymentMethod) -> None:
+        # The whole record again (it changes in nothing else), only while it is saved: deleted meanwhile,
+        # it stays deleted.
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item=method_to_item(method),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise NotFound(f"payment method {method.id} not found") from None
 
     def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> MethodPage:
         request: dict[str, Any] = {

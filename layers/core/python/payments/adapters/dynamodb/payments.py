@@ -24,6 +24,7 @@ from payments.domain.refund import Refund
 from payments.domain.risk import PaymentRisk
 
 STATE = "STATE"
+HOLDS = "HOLDS"  # the holds index's one partition: holds are few (only payments our checks review)
 OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
 # Cancellation reasons that say nothing about our conditions: another transaction held an item, or
 # DynamoDB throttled. The same transaction is tried again; if they persist, the request answers 503
@@ -64,6 +65,10 @@ def payment_to_item(payment: Payment) -> dict[str, Any]:
         status_pk=f"STATUS#{payment.status}",
         created_sk=f"{payment.created_at}#{payment.id}",
     )
+    held_since = payment.hold_opened_at
+    if held_since is not None:
+        # On the sparse holds index while our review hold keeps the authorization (the hold expiry).
+        values.update(hold_pk=HOLDS, hold_sk=f"{held_since}#{payment.id}")
     return to_item(values)
 
 
@@ -187,12 +192,21 @@ class DynamoPaymentRepository:
                             "pk": f"ORDER#{payment.order_id}",
                             "sk": "ORDER",
                             "payment_id": payment.id,
+                            "customer_id": payment.customer_id,
                             "live": True,
                         }
                     ),
-                    # One live payment per order: free, released by a failed/canceled one, or ours.
-                    "ConditionExpression": "attribute_not_exists(pk) OR live = :false OR payment_id = :id",
-                    "ExpressionAttributeValues": {":false": {"BOOL": False}, ":id": {"S": payment.id}},
+                    # One live payment per order (free, released by a failed/canceled one, or ours), and
+                    # one customer: the first payment binds the order to its customer for good (the
+                    # release keeps customer_id). Claims from before the binding name no customer.
+                    "ConditionExpression": "attribute_not_exists(pk) OR "
+                    "((customer_id = :customer OR attribute_not_exists(customer_id)) "
+                    "AND (live = :false OR payment_id = :id))",
+                    "ExpressionAttributeValues": {
+                        ":false": {"BOOL": False},
+                        ":id": {"S": payment.id},
+                        ":customer": {"S": payment.customer_id},
+                    },
                 }
             },
         ]
@@ -276,6 +290,17 @@ class DynamoPaymentRepository:
         items = created_before_on_index(self.table, f"STATUS#{status}", created_before, limit)
         return [payment_from_item(item) for item in items]
 
+    def held_for_review(self, opened_before: str, limit: int) -> list[Payment]:
+        """Payments on the holds index whose hold opened before the moment, oldest first."""
+        response = self._db.query(
+            TableName=self.table,
+            IndexName="holds",
+            KeyConditionExpression="hold_pk = :holds AND hold_sk < :before",
+            ExpressionAttributeValues={":holds": {"S": HOLDS}, ":before": {"S": opened_before}},
+            Limit=limit,
+        )
+        return [payment_from_item(item) for item in response.get("Items", [])]
+
     def mark_published(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             try:
@@ -339,7 +364,13 @@ class DynamoPaymentRepository:
 
     def _order_conflict(self, payment: Payment) -> Conflict:
         item = self._db.get_item(TableName=self.table, Key=_order_key(payment.order_id), ConsistentRead=True)
-        holder_id = from_item(item.get("Item", {})).get("payment_id")
+        claim = from_item(item.get("Item", {}))
+        if claim.get("customer_id", payment.customer_id) != payment.customer_id:
+            # Neither paid nor blocked by anyone else; who holds it is not told.
+            return Conflict(
+                "order_customer_mismatch", "the order belongs to another customer", param="order_id"
+            )
+        holder_id = claim.get("payment_id")
         holder = self.get(holder_id) if holder_id else None
         paid = holder is not None and holder.status in PAID
         code = "order_already_paid" if paid else "payment_in_progress"

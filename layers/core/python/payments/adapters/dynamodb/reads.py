@@ -20,8 +20,13 @@ def get_together(table: str, keys: Sequence[dict[str, Any]]) -> list[dict[str, A
     an item with another item's older or newer state. DynamoDB cancels it when a transaction is writing
     one of the items at that instant; read again after a short, jittered pause.
     """
+    return get_across([(table, key) for key in keys])
+
+
+def get_across(keys: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+    """`get_together` of (table, key) pairs: items of several tables in one TransactGetItems."""
     db = client("dynamodb")
-    request = [{"Get": {"TableName": table, "Key": key}} for key in keys]
+    request = [{"Get": {"TableName": table, "Key": key}} for table, key in keys]
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
             response = db.transact_get_items(TransactItems=request)

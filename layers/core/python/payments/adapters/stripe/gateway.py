@@ -5,10 +5,11 @@ Our ids travel in metadata so webhooks map back to our records without guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from payments.adapters.stripe.client import StripeAdapter
 from payments.adapters.stripe.objects import get, id_of, metadata_of, money
+from payments.application.ports import CancelReason
 from payments.domain.card import Card
 from payments.domain.errors import (
     CardDeclined,
@@ -21,12 +22,12 @@ from payments.domain.errors import (
     RequestInProgress,
 )
 from payments.domain.payment import Failure, IntentSnapshot, Payment
-from payments.domain.payment_method import StripePaymentMethod
+from payments.domain.payment_method import SavedPaymentMethod, SetupSnapshot, StripePaymentMethod
 from payments.domain.refund import Refund, StripeRefund
+from payments.domain.risk import RadarOutcome
 
 T = TypeVar("T")
 API_VERSION_EXPAND = ["latest_charge.balance_transaction"]
-CancelReason = Literal["requested_by_customer", "abandoned", "duplicate"]
 
 
 def _create_key(payment: Payment) -> str:
@@ -58,6 +59,9 @@ def _intent_params(payment: Payment, *, confirm: bool) -> dict[str, Any]:
         params["description"] = payment.description
     if payment.stripe_customer_id:
         params["customer"] = payment.stripe_customer_id
+    if payment.off_session and confirm:
+        # Merchant-initiated: Stripe declines (authentication_required) what would need the customer.
+        params["off_session"] = True
     return params
 
 
@@ -111,13 +115,15 @@ class StripeGateway(StripeAdapter):
             lambda: self._stripe.v1.payment_intents.retrieve(intent_id, params={"expand": API_VERSION_EXPAND})
         )
 
-    def capture_intent(self, payment: Payment) -> IntentSnapshot:
+    def capture_intent(self, payment: Payment, amount: int) -> IntentSnapshot:
+        """Capture `amount` of the authorization (Stripe releases the rest). The key names the amount:
+        a retry replays Stripe's answer, a capture of another amount meets the captured intent."""
         intent_id = _require_intent(payment)
         return self._intent_call(
             lambda: self._stripe.v1.payment_intents.capture(
                 intent_id,
-                params={"expand": API_VERSION_EXPAND},
-                options={"idempotency_key": f"{payment.id}:capture"},
+                params={"amount_to_capture": amount, "expand": API_VERSION_EXPAND},
+                options={"idempotency_key": f"{payment.id}:capture:{amount}"},
             )
         )
 
@@ -256,6 +262,38 @@ class StripeGateway(StripeAdapter):
         except stripe.StripeError as error:
             raise translate(error) from error
 
+    def set_up_off_session(self, method: SavedPaymentMethod) -> SetupSnapshot:
+        import stripe
+
+        params: dict[str, Any] = {
+            "customer": method.stripe_customer_id,
+            "payment_method": method.id,
+            "confirm": True,
+            "usage": "off_session",
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": {"customer_id": method.customer_id, "payment_method_id": method.id},
+        }
+        key = f"{method.id}:setup:{method.setup_intent_id or 'first'}"
+        try:
+            return setup_snapshot(
+                _once_key_is_free(
+                    lambda: self._stripe.v1.setup_intents.create(
+                        params=params, options={"idempotency_key": key}
+                    )
+                )
+            )
+        except stripe.CardError as error:
+            # The card was refused at setup: the SetupIntent is kept, with why.
+            setup = (error.error and error.error.setup_intent) or None
+            if setup is None:
+                raise translate(error) from error
+            return setup_snapshot(setup)
+        except stripe.StripeError as error:
+            raise translate(error) from error
+
+    def retrieve_setup(self, setup_intent_id: str) -> SetupSnapshot:
+        return setup_snapshot(self._call(lambda: self._stripe.v1.setup_intents.retrieve(setup_intent_id)))
+
     def _attached_to_someone(self, payment_method_id: str) -> bool:
         try:
             return self.retrieve_payment_method(payment_method_id).customer is not None
@@ -315,6 +353,21 @@ def payment_method_snapshot(method: Any) -> StripePaymentMethod:
         type=str(get(method, "type")),
         customer=id_of(get(method, "customer")),
         card=None if card is None else Card(**{name: get(card, name) for name in Card.model_fields}),
+        iin=get(card, "iin"),
+    )
+
+
+def setup_snapshot(setup: Any) -> SetupSnapshot:
+    """Stripe SetupIntent (SDK object or dict) -> our snapshot."""
+    error = get(setup, "last_setup_error")
+    next_action = get(setup, "next_action")
+    return SetupSnapshot(
+        id=str(get(setup, "id")),
+        status=str(get(setup, "status")),
+        client_secret=get(setup, "client_secret"),
+        next_action=_plain(next_action) if next_action else None,
+        failure_code=get(error, "code"),
+        failure_message=get(error, "message"),
     )
 
 
@@ -351,6 +404,24 @@ def intent_snapshot(intent: Any, failure: Failure | None = None) -> IntentSnapsh
         charge_id=charge_id,
         fee=int(fee) if fee is not None else None,
         created=int(get(intent, "created") or 0),
+        cancellation_reason=get(intent, "cancellation_reason"),
+        radar=radar_outcome(charge),
+    )
+
+
+def radar_outcome(charge: Any) -> RadarOutcome | None:
+    """Stripe Radar's assessment on a charge (charge.outcome); None for a charge named by id only."""
+    outcome = None if isinstance(charge, str) else get(charge, "outcome")
+    if outcome is None:
+        return None
+    score = get(outcome, "risk_score")
+    return RadarOutcome(
+        risk_level=get(outcome, "risk_level"),
+        risk_score=None if score is None else int(score),
+        rule=id_of(get(outcome, "rule")),  # the rule's id, or the Rule when expanded
+        outcome_type=get(outcome, "type"),
+        seller_message=get(outcome, "seller_message"),
+        network_status=get(outcome, "network_status"),
     )
 
 
