@@ -52,7 +52,7 @@ def create_payment(
 
     def charge(sent: Command) -> ApiResult:
         assert sent.idempotency_key is not None  # required on POST
-        terms = order_terms(order, caller.sub, trusted=caller.trusted, tokens=services.order_tokens())
+        terms = order_terms(order, caller.as_customer, trusted=caller.trusted, tokens=services.order_tokens())
         command = ProcessPayment(
             customer_id=terms.customer_id,
             idempotency_key=sent.idempotency_key,

@@ -329,6 +329,15 @@ def test_a_service_must_state_whole_terms(aws, emulator, stripe_requests):
     assert stripe_requests() == []
 
 
+def test_a_service_names_the_customer_it_charges(aws, emulator, stripe_requests):
+    # A service is no customer: without customer_id it is refused, never charged as itself.
+    refused = as_service(order_id=new_order(), amount=1800, currency="usd")
+    assert_refused(refused, 400, "validation_error")
+    assert {e["field"] for e in refused.body["errors"]} == {"customer_id"}
+    assert items() == []
+    assert stripe_requests() == []
+
+
 def test_a_service_is_not_an_admin(aws, emulator):
     created = as_service(
         order_id=new_order(), amount=1800, currency="usd", customer_id="cus_bob", capture="manual"

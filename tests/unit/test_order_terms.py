@@ -26,7 +26,7 @@ class Tokens:
         return ORDER
 
 
-def terms(request: OrderRequest, caller: str = "cus_alice", *, trusted: bool = False) -> OrderTerms:
+def terms(request: OrderRequest, caller: str | None = "cus_alice", *, trusted: bool = False) -> OrderTerms:
     return order_terms(request, caller, trusted=trusted, tokens=Tokens())
 
 
@@ -77,6 +77,15 @@ def test_a_trusted_caller_may_state_the_terms():
     # Naming no customer, an admin pays for themselves (as before there were tokens).
     mine = OrderRequest(order_id="order-9", amount=700, currency="eur")
     assert terms(mine, caller="admin-1", trusted=True).customer_id == "admin-1"
+
+
+def test_a_service_stating_the_terms_names_the_customer():
+    # A service is no customer: its client id must never become a payment's customer.
+    with pytest.raises(ValidationFailed) as error:
+        terms(OrderRequest(order_id="order-9", amount=700, currency="eur"), caller=None, trusted=True)
+    assert [e.field for e in error.value.errors] == ["customer_id"]
+    named = OrderRequest(order_id="order-9", amount=700, currency="eur", customer_id="cus_bob")
+    assert terms(named, caller=None, trusted=True).customer_id == "cus_bob"
 
 
 def test_stated_terms_must_be_whole():

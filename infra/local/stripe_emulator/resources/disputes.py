@@ -35,6 +35,9 @@ REASONS = (
     "subscription_canceled",
     "unrecognized",
 )
+# Stripe's own evidence fields and limits, kept apart from the service's copy in domain/dispute.py on
+# purpose: the emulator stands for Stripe and must refuse what Stripe refuses even if the service's
+# checks were wrong (tests/integration/stripe_emulator/test_dispute_evidence.py holds both to Stripe's).
 _EVIDENCE = (
     "access_activity_log",
     "billing_address",

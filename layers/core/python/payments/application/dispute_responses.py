@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from payments.application.disputes import DisputeObject, record_news
-from payments.application.ports import DisputeGateway, DisputePage, DisputeRecords, EvidenceUpload
+from payments.application.ports import DisputeGateway, DisputeRecords, EvidenceUpload, Page
 from payments.domain.dispute import DisputeRecord, StripeDispute
 from payments.domain.errors import NotFound, ProviderRejected
 from payments.domain.ids import derived_id
@@ -44,7 +44,7 @@ class EvidenceResponse:
 
 def list_disputes(
     records: DisputeRecords, status: str, limit: int, start: dict[str, Any] | None
-) -> DisputePage:
+) -> Page[DisputeRecord]:
     return records.page(status, limit, start)
 
 

@@ -26,9 +26,12 @@ class OrderRequest:
     customer_id: str | None = None
 
 
-def order_terms(request: OrderRequest, caller: str, *, trusted: bool, tokens: OrderTokens) -> OrderTerms:
-    """The terms to charge. `caller` is the authenticated caller's id; `trusted` says whether they may
-    state terms and act for another customer (who may not is refused before this runs)."""
+def order_terms(
+    request: OrderRequest, caller: str | None, *, trusted: bool, tokens: OrderTokens
+) -> OrderTerms:
+    """The terms to charge. `caller` is the customer the authenticated caller is (None for a service,
+    which is no customer: it must name one); `trusted` says whether they may state terms and act for
+    another customer (who may not is refused before this runs)."""
     if request.order_token is None:
         if not trusted:
             raise BadRequest(
@@ -55,11 +58,17 @@ def order_terms(request: OrderRequest, caller: str, *, trusted: bool, tokens: Or
     return terms
 
 
-def _stated(request: OrderRequest, caller: str) -> OrderTerms:
+def _stated(request: OrderRequest, caller: str | None) -> OrderTerms:
+    customer_id = request.customer_id or caller
     missing = [
         FieldError(name, "required without an order_token")
-        for name in ("order_id", "amount", "currency")
-        if getattr(request, name) is None
+        for name, given in (
+            ("order_id", request.order_id),
+            ("amount", request.amount),
+            ("currency", request.currency),
+            ("customer_id", customer_id),
+        )
+        if given is None
     ]
     if missing:
         raise ValidationFailed(missing)
@@ -67,4 +76,5 @@ def _stated(request: OrderRequest, caller: str) -> OrderTerms:
     assert order_id is not None
     assert amount is not None
     assert currency is not None
-    return OrderTerms(order_id, request.customer_id or caller, Money(amount, currency))
+    assert customer_id is not None
+    return OrderTerms(order_id, customer_id, Money(amount, currency))

@@ -21,7 +21,7 @@ from payments.application.clock import now
 from payments.application.commit import publish_or_fail
 from payments.application.ports import (
     EventPublisher,
-    MethodPage,
+    Page,
     PaymentMethodGateway,
     PaymentMethodRepository,
 )
@@ -134,7 +134,7 @@ def get_payment_method(
 
 def list_payment_methods(
     customer_id: str, methods: PaymentMethodRepository, limit: int, start: dict[str, Any] | None
-) -> MethodPage:
+) -> Page[SavedPaymentMethod]:
     return methods.page(customer_id, limit, start)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from payments.domain.dispute import DisputeRecord, EvidenceFile
 from payments.domain.events import DomainEvent
@@ -29,9 +29,14 @@ from payments.domain.risk_rules import AuditRecord, BlocklistEntry, BlocklistKin
 CancelReason = Literal["requested_by_customer", "abandoned", "duplicate", "fraudulent"]
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Page:
-    items: list[Payment]
+class Page(Generic[T]):
+    """One page of a listing, from any store."""
+
+    items: list[T]
     next_key: dict[str, Any] | None  # the store's own continuation key; the HTTP layer signs it
 
 
@@ -65,9 +70,11 @@ class PaymentRepository(Protocol):
 
     def history(self, payment_id: str) -> list[DomainEvent]: ...
 
-    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+    def list_by_customer(
+        self, customer_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page[Payment]: ...
 
-    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]: ...
 
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first."""
@@ -91,9 +98,11 @@ class PaymentReader(Protocol):
 
     def history(self, payment_id: str) -> list[DomainEvent]: ...
 
-    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+    def list_by_customer(
+        self, customer_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page[Payment]: ...
 
-    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page: ...
+    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]: ...
 
 
 class PaymentGateway(Protocol):
@@ -190,12 +199,6 @@ class RadarSignals(Protocol):
 # --------------------------------------------------------------------------- disputes (admins)
 
 
-@dataclass(frozen=True)
-class DisputePage:
-    items: list[DisputeRecord]
-    next_key: dict[str, Any] | None
-
-
 class DisputeRecords(Protocol):
     """The admins' read model: one DISPUTE# record per dispute, listed by status, soonest due first."""
 
@@ -205,7 +208,7 @@ class DisputeRecords(Protocol):
         """Store `record` if the stored version is still `record.version - 1` (absent for version 1);
         raises ConcurrentUpdate when it is not."""
 
-    def page(self, status: str, limit: int, start: dict[str, Any] | None) -> DisputePage:
+    def page(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[DisputeRecord]:
         """Records in `status`, the soonest due first (those without a deadline last)."""
 
     def due_before(self, status: str, before: int) -> list[DisputeRecord]:
@@ -238,12 +241,6 @@ class DisputeGateway(Protocol):
 
 
 @dataclass(frozen=True)
-class MethodPage:
-    items: list[SavedPaymentMethod]
-    next_key: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
 class BeforeSave:
     """What saving a method needs to know about it and the caller, read at once."""
 
@@ -264,7 +261,9 @@ class PaymentMethodRepository(PaymentMethodOwners, Protocol):
     def add(self, method: SavedPaymentMethod) -> None:
         """Store the method and its owner; raises SameCardSaved if the card is already saved."""
 
-    def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> MethodPage: ...
+    def page(
+        self, customer_id: str, limit: int, start: dict[str, Any] | None
+    ) -> Page[SavedPaymentMethod]: ...
 
     def record_setup(self, method: SavedPaymentMethod) -> None:
         """Store the method's off-session setup (its SetupIntent and whether it succeeded)."""
@@ -351,18 +350,6 @@ class StripeBalance(Protocol):
         """Our payment id from a PaymentIntent's metadata (None: not one of ours)."""
 
 
-@dataclass(frozen=True)
-class RunPage:
-    items: list[ReconciliationRun]
-    next_key: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class DifferencePage:
-    items: list[Difference]
-    next_key: dict[str, Any] | None
-
-
 class ReconciliationRuns(Protocol):
     """Each run's summary and differences, stored under the run's id."""
 
@@ -379,12 +366,12 @@ class ReconciliationRuns(Protocol):
     def fail(self, run: ReconciliationRun) -> None:
         """Store the failed summary (only if `run` is still the run's latest attempt)."""
 
-    def differences(self, run_id: str, limit: int, start: dict[str, Any] | None) -> DifferencePage: ...
+    def differences(self, run_id: str, limit: int, start: dict[str, Any] | None) -> Page[Difference]: ...
 
     def with_all_differences(self, run_id: str) -> tuple[ReconciliationRun | None, list[Difference]]:
         """The run's summary and every stored difference, as of one read."""
 
-    def page(self, limit: int, start: dict[str, Any] | None) -> RunPage:
+    def page(self, limit: int, start: dict[str, Any] | None) -> Page[ReconciliationRun]:
         """Runs, the most recently started first."""
 
 
@@ -424,18 +411,6 @@ class BlocklistRecord:
     removed: AuditRecord | None = None
 
 
-@dataclass(frozen=True)
-class EntryPage:
-    items: list[BlocklistEntry]
-    next_key: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[AuditRecord]
-    next_key: dict[str, Any] | None
-
-
 class RiskAdmin(Protocol):
     """The admin API's reads and writes of the rules and the blocklist. Every write commits with its
     AuditRecord, in one transaction."""
@@ -459,11 +434,11 @@ class RiskAdmin(Protocol):
 
     def entries(
         self, kind: BlocklistKind | None, at: str, limit: int, start: dict[str, Any] | None
-    ) -> EntryPage:
+    ) -> Page[BlocklistEntry]:
         """Entries in force at `at`, of one kind or all, by kind and newest first. A page may come back
         short, even empty, before the end (expired entries are skipped after they are read)."""
 
-    def audit(self, limit: int, start: dict[str, Any] | None) -> AuditPage:
+    def audit(self, limit: int, start: dict[str, Any] | None) -> Page[AuditRecord]:
         """The audit trail, newest first."""
 
 

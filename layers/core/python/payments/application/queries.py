@@ -51,7 +51,7 @@ class ListQuery:
 
 def list_payments(
     reader: PaymentReader, query: ListQuery, start: dict[str, Any] | None, *, viewer: str, admin: bool
-) -> Page:
+) -> Page[Payment]:
     """Customers see their own payments; admins any customer's, or all payments in one status."""
     customer = query.customer_id
     if not admin:

@@ -18,11 +18,10 @@ from typing import Any
 
 from payments.application.clock import now, seconds_ago
 from payments.application.ports import (
-    DifferencePage,
     EventPublisher,
     Ledger,
+    Page,
     ReconciliationRuns,
-    RunPage,
     StripeBalance,
 )
 from payments.domain.errors import ConcurrentUpdate, Conflict, NotFound, PaymentsError, ProviderError
@@ -223,7 +222,7 @@ def _for_caller(error: PaymentsError, run: ReconciliationRun | None) -> Payments
 # --------------------------------------------------------------------------- reads
 
 
-def list_runs(runs: ReconciliationRuns, limit: int, start: dict[str, Any] | None) -> RunPage:
+def list_runs(runs: ReconciliationRuns, limit: int, start: dict[str, Any] | None) -> Page[ReconciliationRun]:
     return runs.page(limit, start)
 
 
@@ -236,12 +235,12 @@ def get_run(runs: ReconciliationRuns, run_id: str) -> ReconciliationRun:
 
 def run_with_differences(
     runs: ReconciliationRuns, run_id: str, limit: int, start: dict[str, Any] | None
-) -> tuple[ReconciliationRun, DifferencePage]:
+) -> tuple[ReconciliationRun, Page[Difference]]:
     """The run and a page of its differences (none unless it completed: an unfinished or failed
     attempt's are not its result)."""
     run = get_run(runs, run_id)
     if run.status is not RunStatus.COMPLETED:
-        return run, DifferencePage([], None)
+        return run, Page([], None)
     return run, runs.differences(run_id, limit, start)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from payments.application.clock import now
 from payments.application.commit import publish_or_fail
-from payments.application.ports import AuditPage, EntryPage, EventPublisher, RiskAdmin, StoredRules
+from payments.application.ports import EventPublisher, Page, RiskAdmin, StoredRules
 from payments.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from payments.domain.events import BlocklistEntryData, DomainEvent, RiskRulesData
 from payments.domain.ids import derived_id
@@ -139,11 +139,11 @@ def remove_entry(
 
 def list_entries(
     admin: RiskAdmin, kind: BlocklistKind | None, limit: int, start: dict[str, Any] | None
-) -> EntryPage:
+) -> Page[BlocklistEntry]:
     return admin.entries(kind, now(), limit, start)
 
 
-def audit_trail(admin: RiskAdmin, limit: int, start: dict[str, Any] | None) -> AuditPage:
+def audit_trail(admin: RiskAdmin, limit: int, start: dict[str, Any] | None) -> Page[AuditRecord]:
     return admin.audit(limit, start)
 
 

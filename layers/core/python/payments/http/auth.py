@@ -51,6 +51,11 @@ class Caller:
         """May act for any customer and state a payment's terms (services and admins)."""
         return self.kind != "customer"
 
+    @property
+    def as_customer(self) -> str | None:
+        """The customer the caller is, when it names none: a person is, a service is no customer."""
+        return None if self.kind == "service" else self.sub
+
     def acting_for(self, requested: str | None) -> str | None:
         """The customer a request names (None: none): anyone for admins and services, a customer only
         themselves."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
-from payments.application.ports import DisputePage
+from payments.application.ports import Page
 from payments.domain.dispute import DisputeRecord, EvidenceFile
 from payments.domain.errors import ConcurrentUpdate
 
@@ -126,7 +126,7 @@ class DynamoDisputes:
         except self._db.exceptions.ConditionalCheckFailedException:
             raise ConcurrentUpdate(f"dispute {record.id} changed concurrently") from None
 
-    def page(self, status: str, limit: int, start: dict[str, Any] | None) -> DisputePage:
+    def page(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[DisputeRecord]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": INDEX,
@@ -140,7 +140,7 @@ class DynamoDisputes:
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
         items = [record_from_item(item) for item in response.get("Items", [])]
-        return DisputePage(items, from_item(last) if last else None)
+        return Page(items, from_item(last) if last else None)
 
     def due_before(self, status: str, before: int) -> list[DisputeRecord]:
         request: dict[str, Any] = {

@@ -17,7 +17,7 @@ from typing import Any
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
-from payments.application.ports import BeforeSave, MethodOwner, MethodPage
+from payments.application.ports import BeforeSave, MethodOwner, Page
 from payments.domain.card import Card
 from payments.domain.errors import NotFound
 from payments.domain.payment_method import MethodTaken, SameCardSaved, SavedPaymentMethod
@@ -213,7 +213,7 @@ class DynamoPaymentMethods(DynamoPaymentMethodOwners):
         except self._db.exceptions.ConditionalCheckFailedException:
             raise NotFound(f"payment method {method.id} not found") from None
 
-    def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> MethodPage:
+    def page(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page[SavedPaymentMethod]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -224,7 +224,7 @@ class DynamoPaymentMethods(DynamoPaymentMethodOwners):
             request["ExclusiveStartKey"] = to_item(start)
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
-        return MethodPage(
+        return Page(
             [method_from_item(item) for item in response.get("Items", [])], from_item(last) if last else None
         )
 

@@ -279,10 +279,10 @@ class DynamoPaymentRepository:
         )
         return [event_from_item(item) for item in items]
 
-    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page:
+    def list_by_customer(self, customer_id: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]:
         return self._page("by_customer", "customer_pk", f"CUSTOMER#{customer_id}", limit, start)
 
-    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page:
+    def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]:
         return self._page("by_status", "status_pk", f"STATUS#{status}", limit, start)
 
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
@@ -379,7 +379,9 @@ class DynamoPaymentRepository:
         same_customer = holder is not None and holder.customer_id == payment.customer_id
         return Conflict(code, detail, payment_id=holder_id if same_customer else None, param="order_id")
 
-    def _page(self, index: str, key: str, key_value: str, limit: int, start: dict[str, Any] | None) -> Page:
+    def _page(
+        self, index: str, key: str, key_value: str, limit: int, start: dict[str, Any] | None
+    ) -> Page[Payment]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": index,

@@ -19,7 +19,7 @@ from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
-from payments.application.ports import DifferencePage, RunPage
+from payments.application.ports import Page
 from payments.domain.reconciliation import (
     Difference,
     DifferenceClass,
@@ -207,7 +207,7 @@ class DynamoReconciliationRuns:
     def fail(self, run: ReconciliationRun) -> None:
         self._put_latest(run)
 
-    def differences(self, run_id: str, limit: int, start: dict[str, Any] | None) -> DifferencePage:
+    def differences(self, run_id: str, limit: int, start: dict[str, Any] | None) -> Page[Difference]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :diff)",
@@ -220,7 +220,7 @@ class DynamoReconciliationRuns:
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
         items = [difference_from_item(item) for item in response.get("Items", [])]
-        return DifferencePage(items, from_item(last) if last else None)
+        return Page(items, from_item(last) if last else None)
 
     def with_all_differences(self, run_id: str) -> tuple[ReconciliationRun | None, list[Difference]]:
         """One Query of the run's partition: its DIFF# items, then SUMMARY (which sorts after them)."""
@@ -235,7 +235,7 @@ class DynamoReconciliationRuns:
         differences = [difference_from_item(item) for item in items if item["sk"]["S"].startswith(DIFF)]
         return (run_from_item(summary) if summary else None), differences
 
-    def page(self, limit: int, start: dict[str, Any] | None) -> RunPage:
+    def page(self, limit: int, start: dict[str, Any] | None) -> Page[ReconciliationRun]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": LIST_INDEX,
@@ -248,7 +248,7 @@ class DynamoReconciliationRuns:
             request["ExclusiveStartKey"] = to_item(start)
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
-        return RunPage(
+        return Page(
             [run_from_item(item) for item in response.get("Items", [])], from_item(last) if last else None
         )
 

@@ -26,7 +26,7 @@ from typing import Any
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
-from payments.application.ports import AuditPage, BlocklistRecord, EntryPage, StoredRules
+from payments.application.ports import BlocklistRecord, Page, StoredRules
 from payments.domain.errors import ConcurrentUpdate, Conflict, NotFound, StoreUnavailable
 from payments.domain.risk_rules import (
     AuditRecord,
@@ -82,6 +82,20 @@ def _audit_item(audit: AuditRecord) -> dict[str, Any]:
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
+
+
+def _record_item(record: BlocklistRecord, expiration: int | None) -> dict[str, Any]:
+    """An entry's item by its id: the entry, its addition and, once removed, its removal."""
+    removed = {"removed": record.removed.model_dump()} if record.removed else {}
+    return to_item(
+        {
+            **_plain(_id_key(record.entry.entry_id)),
+            "entry": _entry_values(record.entry),
+            "added": record.added.model_dump(),
+            **removed,
+            "expiration": expiration,
+        }
+    )
 
 
 def _audit_from(values: Mapping[str, Any]) -> AuditRecord:
@@ -218,14 +232,7 @@ class DynamoRiskAdmin(_RiskTable):
         }
         put_record = {
             "Put": {
-                "Item": to_item(
-                    {
-                        **_plain(_id_key(entry.entry_id)),
-                        "entry": _entry_values(entry),
-                        "added": audit.model_dump(),
-                        "expiration": expiration,
-                    }
-                ),
+                "Item": _record_item(BlocklistRecord(entry=entry, added=audit), expiration),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -256,14 +263,9 @@ class DynamoRiskAdmin(_RiskTable):
         }
         tombstone = {
             "Put": {
-                "Item": to_item(
-                    {
-                        **_plain(_id_key(entry.entry_id)),
-                        "entry": _entry_values(entry),
-                        "added": record.added.model_dump(),
-                        "removed": audit.model_dump(),
-                        "expiration": _unix(audit.at) + TOMBSTONE_SECONDS,
-                    }
+                "Item": _record_item(
+                    BlocklistRecord(entry=entry, added=record.added, removed=audit),
+                    _unix(audit.at) + TOMBSTONE_SECONDS,
                 ),
                 "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(removed)",
             }
@@ -277,7 +279,7 @@ class DynamoRiskAdmin(_RiskTable):
 
     def entries(
         self, kind: BlocklistKind | None, at: str, limit: int, start: dict[str, Any] | None
-    ) -> EntryPage:
+    ) -> Page[BlocklistEntry]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": LIST_INDEX,
@@ -297,9 +299,9 @@ class DynamoRiskAdmin(_RiskTable):
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
         items = [_entry_from(from_item(item)) for item in response.get("Items", [])]
-        return EntryPage(items, from_item(last) if last else None)
+        return Page(items, from_item(last) if last else None)
 
-    def audit(self, limit: int, start: dict[str, Any] | None) -> AuditPage:
+    def audit(self, limit: int, start: dict[str, Any] | None) -> Page[AuditRecord]:
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :audit",
@@ -313,7 +315,7 @@ class DynamoRiskAdmin(_RiskTable):
         response = self._db.query(**request)
         last = response.get("LastEvaluatedKey")
         items = [_audit_from(from_item(item)) for item in response.get("Items", [])]
-        return AuditPage(items, from_item(last) if last else None)
+        return Page(items, from_item(last) if last else None)
 
     def _transact(self, operations: list[dict[str, Any]]) -> list[dict[str, Any] | None] | None:
         """Run the transaction on this table: None on success; when a condition failed, per operation
