@@ -663,7 +663,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Apply Stripe Radar's reviews and early fraud warnings to the payment's risk; refund warned payments",
         subscription=Subscription(STRIPE_EVENT_SOURCE, STRIPE_FRAUD_EVENTS),
         # The payment and its REFUND# items; the risk rules (what a warning does), read only.
-        tables={PAYMENTS: Access.READ_WRITE, RISK: Access.READ},
+        # The payment's change and the refund a warning calls for (Query: its refunds); the rules' policy.
+        tables={PAYMENTS: _PAYMENT_CHANGES | Access.of(Op.QUERY), RISK: Access.of(Op.GET)},
         # Reads Stripe (each review and warning again, with its PaymentIntent) and refunds there.
         secrets=_STRIPE,
         publishes=DOMAIN_EVENT_SOURCE,

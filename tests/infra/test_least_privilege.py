@@ -61,6 +61,14 @@ CODE_DOES: dict[str, dict[str, str]] = {
     "submit_dispute_evidence": {"payments": "GetItem PutItem", "idempotency": IDEMPOTENCY},
     "accept_dispute": {"payments": "GetItem PutItem", "idempotency": IDEMPOTENCY},
     "dispute_deadlines": {"payments": PAYMENT_CHANGES, "payments/index/disputes": "Query"},
+    "fraud_signals": {"payments": f"{PAYMENT_CHANGES} Query", "risk": "GetItem"},  # a warning's refund
+    "risk_get_rules": {"risk": "GetItem"},
+    # A change: what it replaces read, then one transaction of Puts with its AUDIT item.
+    "risk_put_rules": {"risk": "GetItem PutItem", "idempotency": IDEMPOTENCY},
+    "risk_add_blocklist_entry": {"risk": "GetItem PutItem", "idempotency": IDEMPOTENCY},
+    "risk_remove_blocklist_entry": {"risk": "GetItem PutItem DeleteItem", "idempotency": IDEMPOTENCY},
+    "risk_list_blocklist": {"risk/index/blocklist": "Query"},
+    "risk_list_audit": {"risk": "Query"},
     "payouts": {"ledger": "GetItem PutItem"},
     # Append-only: one conditional PutItem per entry; an entry is never read back, changed or removed.
     "accounting": {"ledger": "PutItem"},
