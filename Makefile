@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Both cores: the suite is safe in parallel (each test has its own moto account; stacks take free ports).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install test test-future test-unit test-integration test-infra test-e2e lint format clean
+.PHONY: help install install-browser test test-future test-unit test-integration test-infra test-e2e lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,8 +36,18 @@ $(CHECKOV_ENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock | 
 
 install: $(VENV)/.installed $(CHECKOV_ENV)/.installed ## create .venv (and the scanner's) from the lock files (only when missing or stale)
 
-test: install ## run every test: unit, integration, infra and e2e
-	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+# The browser tests (tests/e2e/test_browser.py) drive Debian's Chromium through Playwright; Playwright's
+# own browser downloads are never used. Installed with apt when missing (root, or sudo).
+CHROMIUM ?= /usr/bin/chromium
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo )apt-get
+
+install-browser: ## install Debian's Chromium for the browser tests, when missing
+	@test -x $(CHROMIUM) || { $(APT_GET) update -q && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -q chromium; }
+	@test -x $(CHROMIUM) || { echo "no Chromium at $(CHROMIUM): apt-get install -y chromium"; exit 1; }
+
+# --dist loadgroup: the browser tests share one stack and one browser on one worker (xdist_group).
+test: install install-browser ## run every test: unit, integration, infra and e2e (the browser tests too)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # No test may depend on the calendar: every in-process test again with the clock a year ahead
 # (TEST_CLOCK_SHIFT_DAYS, see tests/conftest.py). Stacks in other processes keep the machine's clock,
@@ -56,7 +66,7 @@ test-integration: install ## handlers end to end on moto and the Stripe emulator
 test-infra: install ## synthesize the stack and check it (properties, cdk-nag, cfn-lint)
 	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
 
-test-e2e: install ## start the local stack as `make dev` does and drive it over HTTP
+test-e2e: install install-browser ## start the local stack as `make dev` does and drive it over HTTP (and in Chromium)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy and the import contracts (pyproject.toml), all clean

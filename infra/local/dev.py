@@ -14,6 +14,7 @@ from types import FrameType
 from infra import catalog
 from infra.local import ports
 from infra.local.console import Console
+from infra.local.gateway import STAGE
 from infra.local.runtime import code_exists
 from infra.local.settings import ConfigError, LocalSettings, StackState
 from infra.local.stack import LocalStack, StartupError
@@ -25,6 +26,7 @@ SECOND_CUSTOMER = "bob"
 
 def banner(settings: LocalSettings, state: StackState) -> str:
     api = state.api_url
+    site = api.removesuffix(STAGE)
     customer = issue_token(state.jwt_secret, DEFAULT_SUBS["customer"])
     other = issue_token(state.jwt_secret, SECOND_CUSTOMER)
     admin = issue_token(state.jwt_secret, DEFAULT_SUBS["admin"], admin=True)
@@ -56,6 +58,8 @@ def banner(settings: LocalSettings, state: StackState) -> str:
 ================================================================================
   API            {api}
   API docs       {api}/docs   (OpenAPI: {api}/openapi.json)
+  Console        {site}/console/    (back office: sign in locally as an admin, e.g. backoffice)
+  Checkout       {site}/checkout/   (a customer pays a sample order with a test card)
   Stripe         {stripe}
   AWS (moto)     {state.moto_url}   (aws --endpoint-url {state.moto_url} dynamodb scan --table-name payments)
   Logs           {state.log_dir}/functions/<function>.log{waiting}

@@ -15,7 +15,9 @@
   gateway response turns it into a 404);
 - local only: a catalog route whose function is not written yet answers 501 `not_implemented`, and
   /v1/openapi.json and /v1/docs (Swagger UI) document the API; `/_local/lambda` is the Lambda API's
-  Invoke and GetFunctionConfiguration for the operator tools (infra/local/lambda_api.py).
+  Invoke and GetFunctionConfiguration for the operator tools (infra/local/lambda_api.py); /console/ and
+  /checkout/ are the pages of web/ (infra/local/web.py), and `/_local/sign-in`, `/_local/orders`,
+  `/_local/order-token` their local sign-in and sample orders (infra/local/sign_in.py).
 
 Every request gets an HTTP answer: a failure of the local runtime itself (a worker that cannot be started)
 is a 502, a defect of the gateway a 500, never a dropped connection. It serves on infra/local/loopback.py
@@ -36,7 +38,7 @@ from traceback import format_exception_only
 from typing import Any, Protocol
 
 from infra import catalog
-from infra.local import lambda_api
+from infra.local import lambda_api, sign_in, web
 from infra.local.apigw import Match, Route, build_rest_event, catalog_routes, resolve
 from infra.local.docs import ApiDocs
 from infra.local.loopback import LoopbackHandler, LoopbackServer, RequestLine
@@ -129,9 +131,12 @@ class LocalGateway:
         *,
         integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
         lambda_functions: lambda_api.LocalLambdaApi | None = None,
+        site: web.LocalSite | None = None,
     ) -> None:
         self._invoker = invoker
         self._lambda = lambda_functions
+        self._site = site
+        self._sign_in = sign_in.LocalSignIn(jwt_secret) if site is not None else None
         self._jwt_secret = jwt_secret
         self._docs = docs
         self._log = log
@@ -160,6 +165,13 @@ class LocalGateway:
         if self._lambda is not None and lambda_api.handles(path):
             answer = self._lambda.answer(request.method, path, dict(request.headers), request.body)
             return Response(answer.status, answer.body, answer.headers, answer.function, answer.note)
+        if self._site is not None and web.handles(path):
+            page = self._site.answer(request.method, path, request.header("Host"))
+            return Response(page.status, page.body, page.headers)
+        if self._sign_in is not None and sign_in.handles(path):
+            headers = {name.lower(): value for name, value in request.headers}
+            local = self._sign_in.answer(request.method, path, headers, request.body)
+            return Response(local.status, local.body, local.headers)
         if path != STAGE and not path.startswith(STAGE + "/"):
             # No stage matched: API Gateway answers before any of the API's gateway responses apply.
             return Response(403, b'{"message":"Forbidden"}', [("Content-Type", "application/json")])
@@ -297,6 +309,8 @@ class LocalGateway:
             parts.append(response.note.strip())
         level = "warn" if response.status == 501 else "error" if response.status >= 500 else "info"
         tag = "webhook" if webhook else "lambda" if lambda_api.handles(request.path) else "api"
+        if web.handles(request.path) or sign_in.handles(request.path):
+            tag = "web"
         self._log(tag, " ".join(p for p in parts if p), level)
 
 

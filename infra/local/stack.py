@@ -43,6 +43,7 @@ from infra.local.logs import FunctionLogs
 from infra.local.runtime import CodeVersion, FunctionPool, InvocationError
 from infra.local.settings import EMULATOR_API_KEY, HOST, ROOT, LocalSettings, StackState
 from infra.local.tap import EventTap, describe
+from infra.local.web import LocalSite
 
 MAX_ATTEMPTS = 3  # per event and subscriber, then the subscriber's DLQ
 READY_TIMEOUT_S = 60.0
@@ -304,7 +305,12 @@ class LocalStack:
         docs = ApiDocs(STAGE, lambda: code.of(""), lambda text: self.console.line("docs", text, "warn"))
         functions = LocalLambdaApi(pool, self._environment)  # the operator tools' Lambda API
         gateway = LocalGateway(
-            pool, self.settings.jwt_secret, docs, self.console.line, lambda_functions=functions
+            pool,
+            self.settings.jwt_secret,
+            docs,
+            self.console.line,
+            lambda_functions=functions,
+            site=LocalSite(self.settings.api_url),  # the console and checkout pages (web/)
         )
         try:
             server = GatewayServer(HOST, self.settings.gateway_port, gateway).start()

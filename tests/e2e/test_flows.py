@@ -16,8 +16,10 @@ pytestmark = pytest.mark.e2e
 
 def test_banner_gives_urls_tokens_secret_and_curl(frontend: Frontend) -> None:
     output = frontend.stack.output()
+    site = frontend.state.api_url.removesuffix("/v1")
     for expected in (frontend.state.api_url, "export CUSTOMER_TOKEN=", "export OTHER_CUSTOMER_TOKEN=",
-                     "export ADMIN_TOKEN=", WEBHOOK_SECRET, "curl -s -X POST"):  # fmt: skip
+                     "export ADMIN_TOKEN=", WEBHOOK_SECRET, "curl -s -X POST",
+                     f"Console        {site}/console/", f"Checkout       {site}/checkout/"):  # fmt: skip
         assert expected in output
     assert frontend.state.webhook_secret == WEBHOOK_SECRET
 
