@@ -21,6 +21,7 @@ from infra import catalog
 SECTIONS = ("cold", "deps", "warm", "size", "throughput", "cost")
 COLD_MODES = ("isolated", "snapstart", "inprocess")
 RESULTS = ROOT / "bench-results"
+CHARTS = ROOT / "docs" / "charts"
 
 
 def _csv(text: str) -> list[str]:
@@ -88,6 +89,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=RESULTS / "bench.json")
     parser.add_argument("--markdown", type=Path, default=RESULTS / "bench.md", help="the tables as Markdown")
     parser.add_argument(
+        "--charts", type=Path, default=CHARTS, help="where the SVG charts go (docs/performance.md shows them)"
+    )
+    parser.add_argument(
         "--rerender",
         type=Path,
         default=None,
@@ -124,15 +128,16 @@ def _code_version() -> dict[str, Any]:
     }
 
 
-def write(results: dict[str, Any], output: Path, markdown: Path) -> None:
-    """The numbers to `output`, the tables to `markdown` and stdout."""
-    from bench import report
+def write(results: dict[str, Any], output: Path, markdown: Path, charts_dir: Path) -> None:
+    """The numbers to `output`, the tables to `markdown` and stdout, the charts to `charts_dir`."""
+    from bench import charts, report
 
     text = report.render(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     markdown.parent.mkdir(parents=True, exist_ok=True)
     markdown.write_text(text)
+    charts.write(results, charts_dir)
     print(text)
 
 
@@ -149,7 +154,7 @@ def main() -> int:
         earlier = json.loads(args.rerender.read_text())
         if "warm" in earlier:
             add_cost(earlier)
-        write(earlier, args.rerender, args.markdown)
+        write(earlier, args.rerender, args.markdown, args.charts)
         return 0
     wanted = [s for s in SECTIONS if (not args.only or s in args.only) and s not in args.skip]
     functions = [fn for fn in catalog.FUNCTIONS if not args.functions or fn.name in args.functions]
@@ -217,7 +222,7 @@ def main() -> int:
     if "cost" in wanted and "warm" in results:
         add_cost(results)
     results["elapsed_s"] = round(time.time() - started, 1)
-    write(results, args.output, args.markdown)
+    write(results, args.output, args.markdown, args.charts)
     log(f"done in {results['elapsed_s']:.0f} s: {args.output} and {args.markdown}")
     return 0
 

@@ -23,6 +23,9 @@ from infra import catalog
 
 PRICES = Path(__file__).resolve().parent / "prices.json"
 MAX_DEPTH = 4  # payment -> webhook -> subscriber -> its events -> ...
+# Lambda duration's two prices (module docstring): the total counts the production estimate.
+MEASURED_DURATION = "Lambda GB-s arm64 (measured warm p50)"
+PRODUCTION_DURATION = "Lambda GB-s arm64 (production latencies)"
 
 
 def load_prices() -> dict[str, Any]:
@@ -174,9 +177,8 @@ def _price_invocations(
         "API Gateway (REST)": api_requests * _price(prices, "api_gateway_rest_request"),
         "WAF (requests inspected)": api_requests * _price(prices, "waf_request"),
         "Lambda requests": lambda_requests * _price(prices, "lambda_request"),
-        "Lambda GB-s arm64 (measured warm p50)": gb_s["measured"] * _price(prices, "lambda_gb_second_arm64"),
-        "Lambda GB-s arm64 (production latencies)": gb_s["production"]
-        * _price(prices, "lambda_gb_second_arm64"),
+        MEASURED_DURATION: gb_s["measured"] * _price(prices, "lambda_gb_second_arm64"),
+        PRODUCTION_DURATION: gb_s["production"] * _price(prices, "lambda_gb_second_arm64"),
         "Lambda INIT GB-s (cold-start fraction)": gb_s["init"] * _price(prices, "lambda_gb_second_arm64"),
         "Lambda SnapStart restores (cold-start fraction)": restored_gb
         * _price(prices, "lambda_snapstart_restore_gb"),
@@ -189,12 +191,12 @@ def _price_invocations(
         "X-Ray traces (sampled)": xray * _price(prices, "xray_trace_recorded"),
     }
     # The total uses the production duration estimate; the measured one is shown beside it.
-    counted = {k: v for k, v in lines.items() if k != "Lambda GB-s arm64 (measured warm p50)"}
+    counted = {k: v for k, v in lines.items() if k != MEASURED_DURATION}
     return {
         "usd": {k: round(v, 2) for k, v in lines.items()},
         "total_usd": round(sum(counted.values()), 2),
         "total_with_measured_duration_usd": round(
-            sum(v for k, v in lines.items() if k != "Lambda GB-s arm64 (production latencies)"), 2
+            sum(v for k, v in lines.items() if k != PRODUCTION_DURATION), 2
         ),
         "quantities": {
             "api_requests": round(api_requests),

@@ -1,5 +1,5 @@
 """The security headers of the back-office console's static site: one home for the policy, used by the
-local gateway (infra/local/web.py) and by the hosting in AWS.
+local gateway (infra/local/web.py) and by CloudFront's response headers policy (infra/aws/console.py).
 
 The pages load nothing but their own files: no inline script or style, no other origin for scripts,
 styles, images or fonts, no framing. The only other origins a page may talk to are the ones passed in
@@ -9,6 +9,22 @@ styles, images or fonts, no framing. The only other origins a page may talk to a
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+# Two years: what browsers' HSTS preload lists ask for.
+HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
+
+# The headers CloudFront sets from its typed security settings (it refuses them as custom headers).
+SECURITY_HEADERS: dict[str, str] = {
+    "Strict-Transport-Security": f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # the console's URLs carry payment ids and, once, a sign-in code
+    "X-Frame-Options": "DENY",  # for browsers without frame-ancestors
+}
+# The rest, which CloudFront sends as custom headers.
+OTHER_HEADERS: dict[str, str] = {
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
 
 
 def content_security_policy(connect_origins: Iterable[str] = ()) -> str:
@@ -38,14 +54,13 @@ def content_security_policy(connect_origins: Iterable[str] = ()) -> str:
 def security_headers(connect_origins: Iterable[str] = (), *, https: bool = True) -> list[tuple[str, str]]:
     """Every security header of a page or asset of the site. HSTS only over HTTPS (browsers ignore it on
     plain HTTP, which only the local stack serves)."""
-    headers = [
+    typed = {
+        name: value
+        for name, value in SECURITY_HEADERS.items()
+        if https or name != "Strict-Transport-Security"
+    }
+    return [
         ("Content-Security-Policy", content_security_policy(connect_origins)),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "no-referrer"),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-        ("Cross-Origin-Resource-Policy", "same-origin"),
+        *typed.items(),
+        *OTHER_HEADERS.items(),
     ]
-    if https:
-        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
-    return headers

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
@@ -82,29 +82,44 @@ def _path_parameters(path: str) -> dict[str, bool]:
     return {f"method.request.path.{name}": True for name in re.findall(r"\{(\w+)\}", path)}
 
 
-def web_client(pool: cognito.IUserPool, config: StageConfig) -> cognito.UserPoolClient:
+def web_client(pool: cognito.IUserPool) -> cognito.UserPoolClient:
     """The frontends' app client, with only the flows they use: SRP sign-in (the password never leaves
-    the browser) and refresh tokens (CDK adds ALLOW_REFRESH_TOKEN_AUTH to every client). The hosted
-    sign-in's authorization code flow only where the console's URLs are set; never the implicit grant
-    (tokens in the URL). Service callers have a client of their own."""
-    console = bool(config.console_callback_urls)
+    the browser) and refresh tokens (CDK adds ALLOW_REFRESH_TOKEN_AUTH to every client); no OAuth flow.
+    The back-office console and other services have clients of their own."""
     return pool.add_client(
         "WebClient",
         auth_flows=cognito.AuthFlow(user_srp=True),
-        generate_secret=False,  # a browser or app client cannot keep a secret: PKCE protects the code
+        generate_secret=False,  # a browser or app client cannot keep a secret
         prevent_user_existence_errors=True,
         enable_token_revocation=True,
-        disable_o_auth=not console,
+        disable_o_auth=True,
+        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+    )
+
+
+def console_client(pool: cognito.IUserPool, *, console_url: str) -> cognito.UserPoolClient:
+    """The back-office console's app client: the hosted sign-in's authorization code flow alone (never
+    the implicit grant: tokens in the URL), back to the console's own URL only; no password flow of its
+    own (the hosted UI signs people in). Public: a page cannot keep a secret. Cognito accepts a public
+    client's code without PKCE, so the console always sends an S256 code_challenge. Its access tokens carry
+    USER_SCOPE, which the API's authorizer takes; the admin group's rights come from `cognito:groups`
+    (payments/http/auth.py). Short tokens: a stolen one is worth little; a session lasts 12 hours."""
+    return pool.add_client(
+        "ConsoleClient",
+        auth_flows=cognito.AuthFlow(user_srp=False),
+        generate_secret=False,
+        prevent_user_existence_errors=True,
+        enable_token_revocation=True,
         o_auth=cognito.OAuthSettings(
             flows=cognito.OAuthFlows(authorization_code_grant=True),
-            # USER_SCOPE (aws.cognito.signin.user.admin) is what the API's methods accept from people.
-            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.COGNITO_ADMIN],
-            callback_urls=list(config.console_callback_urls),
-            logout_urls=list(config.console_logout_urls) or None,
-        )
-        if console
-        else None,
+            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.COGNITO_ADMIN],
+            callback_urls=[console_url],
+            logout_urls=[console_url],
+        ),
         supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+        access_token_validity=Duration.minutes(15),
+        id_token_validity=Duration.minutes(15),
+        refresh_token_validity=Duration.hours(12),
     )
 
 
@@ -133,18 +148,17 @@ def service_client(pool: cognito.IUserPool) -> cognito.UserPoolClient:
     )
 
 
-def token_endpoint(pool: cognito.IUserPool, config: StageConfig) -> str | None:
-    """Where services get their tokens: a Cognito domain on our own pool (an existing pool's owners run
-    its domain; its token endpoint is theirs to hand out)."""
+def hosted_domain(pool: cognito.IUserPool, config: StageConfig) -> cognito.UserPoolDomain | None:
+    """Cognito's domain on our own pool: services' token endpoint and the console's hosted sign-in (an
+    existing pool's owners run its domain, and hand out its endpoints)."""
     if not isinstance(pool, cognito.UserPool):
         return None
-    domain = pool.add_domain(
+    return pool.add_domain(
         "Domain",
         cognito_domain=cognito.CognitoDomainOptions(
             domain_prefix=f"{config.physical_name(catalog.SERVICE_NAME)}-{Aws.ACCOUNT_ID}"
         ),
     )
-    return f"{domain.base_url()}/oauth2/token"
 
 
 class PaymentsApi(Construct):
@@ -160,9 +174,11 @@ class PaymentsApi(Construct):
         self._config = config
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
         self.user_pool = self._user_pool(removal)
-        self.user_pool_client = web_client(self.user_pool, config)
+        self.user_pool_client = web_client(self.user_pool)
         self.service_client = service_client(self.user_pool)
-        self.token_endpoint = token_endpoint(self.user_pool, config)
+        self.hosted_domain = hosted_domain(self.user_pool, config)
+        # Where services get their tokens (client credentials).
+        self.token_endpoint = f"{self.hosted_domain.base_url()}/oauth2/token" if self.hosted_domain else None
 
         access_logs = logs.LogGroup(
             self,
@@ -280,6 +296,12 @@ class PaymentsApi(Construct):
         self.domain = self._custom_domain()
         self.base_url = (
             f"https://{config.domain_name}/{catalog.API_STAGE}/" if self.domain else self.rest_api.url
+        )
+        # The scheme and host of base_url: what a browser page must be allowed to connect to.
+        self.origin = (
+            f"https://{config.domain_name}"
+            if self.domain
+            else f"https://{self.rest_api.rest_api_id}.execute-api.{Stack.of(self).region}.{Stack.of(self).url_suffix}"
         )
 
     def _execution_logs(self, removal: RemovalPolicy) -> logs.LogGroup:

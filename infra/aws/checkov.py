@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from infra.aws.console import NO_ACCESS_LOGS
+
 
 @dataclass(frozen=True)
 class Acknowledgment:
@@ -42,7 +44,8 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
         "No reserved concurrency: it would carve each function's share out of the account's pool and "
         "throttle it below what the pool allows. Load is bounded before the functions (API Gateway's stage "
         "and per-route limits, WAF's per-address rule) and asynchronous work retries (EventBridge for a "
-        "day, then a dead-letter queue); docs/scaling.md sizes the account's concurrency.",
+        "day, then a dead-letter queue); docs/scaling.md sizes the account's concurrency. CDK's "
+        "BucketDeployment function (the console's pages) runs once per deployment.",
     ),
     Acknowledgment(
         "CKV_AWS_116",
@@ -50,21 +53,25 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
         "A DeadLetterConfig only receives asynchronous invocations. API functions are invoked "
         "synchronously (the caller gets the error); subscribers and schedules send what they give up on "
         "to their own SQS queue as the on-failure destination (AWS::Lambda::EventInvokeConfig), which "
-        "also keeps the error, and their rules have the same queue as dead-letter queue.",
+        "also keeps the error, and their rules have the same queue as dead-letter queue. CloudFormation "
+        "invokes CDK's BucketDeployment function as a custom resource and fails the deployment on its "
+        "error.",
     ),
     Acknowledgment(
         "CKV_AWS_117",
         "AWS::Lambda::Function",
         "The functions reach only AWS APIs (DynamoDB, EventBridge, Secrets Manager, X-Ray) and Stripe, "
         "all over TLS and authorized per call; nothing they use lives in a VPC. A VPC would add NAT "
-        "gateways for Stripe (cost, a per-zone failure point) and no control that IAM does not give.",
+        "gateways for Stripe (cost, a per-zone failure point) and no control that IAM does not give. "
+        "CDK's BucketDeployment function reaches S3 only.",
     ),
     Acknowledgment(
         "CKV_AWS_173",
         "AWS::Lambda::Function",
         "The environment holds names only (tables, secrets, the bus, the admin group and routes), never "
         "a secret value: secrets are read from Secrets Manager at run time (tests/infra/test_functions.py "
-        "checks no variable derives from a secret), so a customer key would protect nothing.",
+        "checks no variable derives from a secret), so a customer key would protect nothing; CDK's "
+        "BucketDeployment function's environment holds no secret either.",
     ),
     Acknowledgment(
         "CKV_AWS_120",
@@ -92,6 +99,39 @@ ACKNOWLEDGMENTS: tuple[Acknowledgment, ...] = (
         "The dead-letter queues are encrypted at rest with SQS-managed keys (SqsManagedSseEnabled, "
         "tests/infra/test_events.py); checkov 3.3.30's CKV_AWS_27 only recognises a KmsMasterKeyId. The "
         "service key would also need EventBridge and every function's role on its policy.",
+    ),
+    Acknowledgment(
+        "CKV_AWS_18",
+        "AWS::S3::Bucket",
+        NO_ACCESS_LOGS + " Only CloudFront reads the bucket, and only the deployment writes it.",
+        paths=("Console/Bucket/Resource",),
+    ),
+    Acknowledgment(
+        "CKV_AWS_86",
+        "AWS::CloudFront::Distribution",
+        NO_ACCESS_LOGS,
+        paths=("Console/Distribution/Resource",),
+    ),
+    Acknowledgment(
+        "CKV_AWS_21",
+        "AWS::S3::Bucket",
+        "The console's bucket holds a copy of web/console as of the last deployment: git is its "
+        "history, and a rollback is a redeploy of the earlier commit.",
+        paths=("Console/Bucket/Resource",),
+    ),
+    Acknowledgment(
+        "CKV_AWS_68",
+        "AWS::CloudFront::Distribution",
+        "A CloudFront web ACL must live in us-east-1 (a second stack) and would guard the console's "
+        "public static files only; the API the console calls has its own web ACL (infra/aws/waf.py).",
+        paths=("Console/Distribution/Resource",),
+    ),
+    Acknowledgment(
+        "CKV_AWS_174",
+        "AWS::CloudFront::Distribution",
+        "The console is served on the distribution's *.cloudfront.net certificate, whose TLS policy "
+        "CloudFront fixes; a minimum protocol needs a certificate and domain of our own.",
+        paths=("Console/Distribution/Resource",),
     ),
 )
 

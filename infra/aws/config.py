@@ -85,14 +85,11 @@ class StageConfig:
     stripe_webhook_ips: tuple[str, ...] = ()
     # The `iss` of the Order Service's order tokens (docs/risk.md, Amounts from the order).
     order_token_issuer: str = catalog.ORDER_TOKEN_ISSUER
-    # The back-office console's hosted sign-in (authorization code with PKCE): where Cognito may send
-    # the code and the signed-out user. Empty: the app client has no OAuth flow at all.
-    console_callback_urls: tuple[str, ...] = ()
-    console_logout_urls: tuple[str, ...] = ()
     # Code roots, relative to the repository (tests point them elsewhere).
     functions_root: str = "functions"
     core_layer_root: str = "layers/core"
     deps_layer_root: str = "layers/deps"
+    console_root: str = "web/console"  # the back-office console's static pages
 
     @property
     def is_prod(self) -> bool:

@@ -10,6 +10,7 @@ from constructs import Construct
 from infra import catalog
 from infra.aws.api import PaymentsApi
 from infra.aws.config import StageConfig
+from infra.aws.console import ConsoleSite
 from infra.aws.events import PaymentEvents
 from infra.aws.functions import Functions, Resources
 from infra.aws.monitoring import Monitoring
@@ -46,6 +47,12 @@ class PaymentsStack(Stack):
             if fn.spec.schedule_minutes:
                 self.events.schedule(fn)
         self.api = PaymentsApi(self, "Api", config=config, functions=self.functions.by_name)
+        # The console signs in on our pool's hosted UI; an existing pool's owners would host theirs.
+        self.console = (
+            ConsoleSite(self, "Console", config=config, api=self.api, hosted_domain=self.api.hosted_domain)
+            if self.api.hosted_domain
+            else None
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -93,6 +100,11 @@ class PaymentsStack(Stack):
             outputs["CustomDomainTarget"] = (
                 self.api.domain.domain_name_alias_domain_name,
                 f"Point {self.config.domain_name} here (CNAME, or a Route 53 alias)",
+            )
+        if self.console:
+            outputs["ConsoleUrl"] = (
+                self.console.url,
+                f"The back-office console: sign in as a member of the {catalog.ADMIN_GROUP} group",
             )
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

@@ -64,6 +64,17 @@ class Synth:
     def all(self) -> Iterator[Stage]:
         return iter(self.stages.values())
 
+    @property
+    def region(self) -> str:
+        """The one region the stacks were synthesized for (the test environment's, tests/conftest.py)."""
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        (region,) = {
+            artifact["environment"].rsplit("/", 1)[-1]
+            for artifact in manifest["artifacts"].values()
+            if artifact["type"] == "aws:cloudformation:stack"
+        }
+        return str(region)
+
 
 def ref(value: Any) -> str:
     """A readable form of a CloudFormation reference: `X`, `X.Arn`, `X.Arn/index/*`, or the literal."""

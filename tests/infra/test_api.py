@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -241,7 +240,7 @@ def test_user_pool_admin_group_and_stage_security(stage: Stage) -> None:
 
 def test_the_web_client_has_only_the_flows_the_frontends_use(stage: Stage) -> None:
     """SRP sign-in and refresh tokens; no password in the clear, no admin or custom flow, and no OAuth
-    flow until the console's URLs are set (then the code flow alone, never the implicit grant)."""
+    flow (the console's hosted sign-in has its own client, tests/infra/test_console.py)."""
     client = stage.at("Api/UserPool/WebClient/Resource")[1]["Properties"]
     assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"]
     assert client["AllowedOAuthFlowsUserPoolClient"] is False
@@ -249,30 +248,6 @@ def test_the_web_client_has_only_the_flows_the_frontends_use(stage: Stage) -> No
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["EnableTokenRevocation"] is True
-
-
-def test_the_console_gets_the_code_flow_only_where_its_urls_are_set() -> None:
-    from aws_cdk import App, Stack
-    from aws_cdk import aws_cognito as cognito
-    from aws_cdk.assertions import Template
-
-    from infra.aws.api import web_client
-
-    config = replace(
-        DEFAULTS["dev"],
-        console_callback_urls=("https://console.example.com/callback",),
-        console_logout_urls=("https://console.example.com/",),
-    )
-    stack = Stack(App(), "ConsoleClient")
-    web_client(cognito.UserPool(stack, "Pool"), config)
-    (client,) = Template.from_stack(stack).find_resources("AWS::Cognito::UserPoolClient").values()
-    props = client["Properties"]
-    assert props["AllowedOAuthFlowsUserPoolClient"] is True
-    assert props["AllowedOAuthFlows"] == ["code"]  # never "implicit"
-    assert sorted(props["AllowedOAuthScopes"]) == ["aws.cognito.signin.user.admin", "email", "openid"]
-    assert props["CallbackURLs"] == ["https://console.example.com/callback"]
-    assert props["LogoutURLs"] == ["https://console.example.com/"]
-    assert props["GenerateSecret"] is False  # a public client: the console uses PKCE
 
 
 def test_outputs(stage: Stage) -> None:

@@ -21,7 +21,10 @@ PUT_EVENTS = "events:PutEvents"
 SOURCE_KEY = "events:source"
 PUBLISHERS = [f for f in catalog.FUNCTIONS if f.publishes]
 # The one AWS-managed policy in the stack (API Gateway's account-level logging role): logs actions only.
-KNOWN_MANAGED_POLICIES = {"policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+KNOWN_MANAGED_POLICIES = {
+    "policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    "policy/service-role/AWSLambdaBasicExecutionRole",  # CloudWatch Logs only (the console's deployment)
+}
 
 
 def expected_source(spec: catalog.Function) -> str:

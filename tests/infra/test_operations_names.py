@@ -11,7 +11,7 @@ from tools.operations.deployment import aws, rule_functions
 def test_the_tools_name_the_bus_functions_and_dead_letter_queues_as_deployed(stage: Stage) -> None:
     deployment = aws(stage.name, region="eu-west-1")  # a session only: no credentials, no request
     (bus,) = stage.of_type("AWS::Events::EventBus").values()
-    functions = {r["Properties"]["FunctionName"] for r in stage.of_type("AWS::Lambda::Function").values()}
+    functions = {r["Properties"].get("FunctionName") for r in stage.of_type("AWS::Lambda::Function").values()}
     queues = {r["Properties"].get("QueueName") for r in stage.of_type("AWS::SQS::Queue").values()}
 
     assert bus["Properties"]["Name"] == deployment.bus

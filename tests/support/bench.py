@@ -20,7 +20,7 @@ def run_bench(arguments: list[str], out: Path, timeout: int = 300) -> tuple[dict
         if not key.startswith(("AWS_", "POWERTOOLS_", "STRIPE_")) and not key.endswith("_TABLE")
     }
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "core" / "python")])
-    files = ["--output", str(out / "bench.json"), "--markdown", str(out / "bench.md")]
+    files = ["--output", str(out / "bench.json"), "--markdown", str(out / "bench.md"), "--charts", str(out)]
     completed = subprocess.run(
         [sys.executable, "-m", "bench", *arguments, *files],
         cwd=ROOT,
