@@ -18,7 +18,7 @@ from typing import Any
 from bench.common import ROOT, log
 from infra import catalog
 
-SECTIONS = ("cold", "deps", "warm", "size", "throughput", "cost")
+SECTIONS = ("cold", "deps", "warm", "size", "throughput", "cost", "heat")
 COLD_MODES = ("isolated", "snapstart", "inprocess")
 RESULTS = ROOT / "bench-results"
 CHARTS = ROOT / "docs" / "charts"
@@ -148,12 +148,20 @@ def add_cost(results: dict[str, Any]) -> None:
     results["cost"] = cost.model(results["warm"], results.get("cold"), cost.load_prices())
 
 
+def add_heat(results: dict[str, Any]) -> None:
+    """The partition-heat model over the warm measurements (the keys the calls wrote)."""
+    from bench import cost, heat
+
+    results["heat"] = heat.model(results["warm"], cost.load_prices())
+
+
 def main() -> int:
     args = parse(sys.argv[1:])
     if args.rerender:
         earlier = json.loads(args.rerender.read_text())
         if "warm" in earlier:
             add_cost(earlier)
+            add_heat(earlier)
         write(earlier, args.rerender, args.markdown, args.charts)
         return 0
     wanted = [s for s in SECTIONS if (not args.only or s in args.only) and s not in args.skip]
@@ -221,6 +229,8 @@ def main() -> int:
         )
     if "cost" in wanted and "warm" in results:
         add_cost(results)
+    if "heat" in wanted and "warm" in results:
+        add_heat(results)
     results["elapsed_s"] = round(time.time() - started, 1)
     write(results, args.output, args.markdown, args.charts)
     log(f"done in {results['elapsed_s']:.0f} s: {args.output} and {args.markdown}")

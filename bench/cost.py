@@ -92,10 +92,15 @@ def expand(start: str, operations: dict[str, Any], webhook_events: str) -> tuple
     return invocations, sorted(set(notes))
 
 
-def _duration_ms(op: dict[str, Any], latency: dict[str, float], production: bool) -> float:
+# Lambda gives a function one full vCPU at 1,769 MB and a share in proportion below; our own time was
+# measured on a full core here, so the production estimate stretches it by that share.
+FULL_VCPU_MB = 1769
+
+
+def _duration_ms(op: dict[str, Any], latency: dict[str, float], production: bool, memory_mb: int) -> float:
     if not production:
         return float(op["latency_ms"]["p50"])
-    total = float(op["own_ms"]["p50"])
+    total = float(op["own_ms"]["p50"]) * max(1.0, FULL_VCPU_MB / memory_mb)
     for request, per_call in op.get("requests", {}).get("per_call", {}).items():
         service = request.split(":", 1)[0]
         total += per_call * float(latency.get(request, latency.get(service, 0.0)))
@@ -119,6 +124,7 @@ def model(warm: dict[str, Any], cold: dict[str, Any] | None, prices: dict[str, A
             invocations[name] += count * refunds
         totals[mode] = _price_invocations(invocations, operations, cold, prices, notes + refund_notes)
     chosen: dict[str, Any] = totals[webhook_events]
+    chosen["alternatives"] = alternatives(chosen, operations, prices)
     chosen["webhook_events"] = webhook_events
     chosen["total_if_all_stripe_events_usd"] = totals["all"]["total_usd"]
     chosen["assumptions"] = assume
@@ -147,8 +153,8 @@ def _price_invocations(
         memory_gb = fn.memory_mb / 1024
         row: dict[str, Any] = {"invocations": round(count), "memory_mb": fn.memory_mb}
         if "latency_ms" in op:
-            measured = _duration_ms(op, latency, production=False)
-            production = _duration_ms(op, latency, production=True)
+            measured = _duration_ms(op, latency, production=False, memory_mb=fn.memory_mb)
+            production = _duration_ms(op, latency, production=True, memory_mb=fn.memory_mb)
             totals = op.get("requests", {}).get("totals_per_call", {})
             gb_s["measured"] += count * measured / 1000 * memory_gb
             gb_s["production"] += count * production / 1000 * memory_gb
@@ -244,3 +250,77 @@ def _secrets_calls(invocations: Counts, operations: dict[str, Any], prices: dict
         containers = max(1, math.ceil(count / wall_seconds * duration_s))
         calls += containers * len(fn.secrets) * wall_seconds / period
     return calls
+
+
+def alternatives(
+    chosen: dict[str, Any], operations: dict[str, Any], prices: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What the total would be with each design not taken, from the same measurements (USD per the
+    workload's payments; negative: cheaper)."""
+    latency = {k: float(v) for k, v in prices["assumptions"]["production_latency_ms"].items()}
+    gb_second = _price(prices, "lambda_gb_second_arm64")
+    rows: list[dict[str, Any]] = []
+
+    # DynamoDB Streams + EventBridge Pipes instead of the outbox: no outbox index, no mark to clear, no
+    # PutEvents from the function; the pipe reads the table's stream, keeps the EVENT# inserts and puts
+    # them on the bus (billed as custom events, as PutEvents is, plus the pipe's own requests).
+    streams = 0.0
+    for name, row in chosen["per_function"].items():
+        op = operations.get(name) or {}
+        requests = op.get("requests") or {}
+        outbox = sum(requests.get("writes_by_key_per_call", {}).get("payments/outbox", {}).values())
+        if not outbox:
+            continue
+        marks = [
+            r
+            for r in requests.get("sequence", [])
+            if (r["service"], r["operation"], r["target"]) == ("dynamodb", "UpdateItem", "payments")
+        ]
+        events = sum(
+            v for k, v in requests.get("published_per_call", {}).items() if k.startswith("payments|")
+        )
+        count, memory_gb = float(row["invocations"]), float(row["memory_mb"]) / 1024
+        saved_ms = len(marks) * latency["dynamodb"] + latency["events"]
+        streams -= (
+            count
+            * (outbox + sum(r["write_units"] for r in marks))
+            * _price(prices, "dynamodb_write_request_unit")
+        )
+        streams -= count * saved_ms / 1000 * memory_gb * gb_second
+        streams += count * events * _price(prices, "eventbridge_pipes_request")
+        # Every write of the table is a stream record; one GetRecords reads up to 1,000 (100 assumed).
+        table_writes = sum(requests.get("writes_by_key_per_call", {}).get("payments", {}).values())
+        streams += count * table_writes / 100 * _price(prices, "dynamodb_streams_read_request")
+    rows.append(
+        {
+            "alternative": "DynamoDB Streams + EventBridge Pipes instead of the outbox",
+            "usd_delta": round(streams, 2),
+        }
+    )
+
+    # An HTTP API instead of the REST API: cheaper requests, but no WAF (so no WAF line either).
+    api_requests = float(chosen["quantities"]["api_requests"])
+    http = api_requests * (
+        _price(prices, "api_gateway_http_request") - _price(prices, "api_gateway_rest_request")
+    )
+    rows.append(
+        {
+            "alternative": "HTTP API instead of REST (and so no WAF)",
+            "usd_delta": round(http - chosen["usd"]["WAF (requests inspected)"], 2),
+        }
+    )
+
+    # ProcessPayment at 256 MB: it mostly waits on Stripe; its own time stretches with the CPU share.
+    row = chosen["per_function"].get("process_payment")
+    op = operations.get("process_payment") or {}
+    if row and "latency_ms" in op:
+        now = row["duration_ms_production"] / 1000 * row["memory_mb"] / 1024
+        smaller = _duration_ms(op, latency, production=True, memory_mb=256) / 1000 * 256 / 1024
+        restores = float(prices["assumptions"]["cold_start_fraction"]) * (256 - row["memory_mb"]) / 1024
+        delta = row["invocations"] * (
+            (smaller - now) * gb_second + restores * _price(prices, "lambda_snapstart_restore_gb")
+        )
+        rows.append({"alternative": "ProcessPayment at 256 MB", "usd_delta": round(delta, 2)})
+    for alternative in rows:
+        alternative["total_usd"] = round(chosen["total_usd"] + alternative["usd_delta"], 2)
+    return rows

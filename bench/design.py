@@ -26,9 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The ledger's shards per currency and day (payments.adapters.dynamodb.ledger.SHARDS): each is a
-# partition of its own, so reading a day of the journal is one Query per shard.
-JOURNAL_SHARDS = 16
+# The write shards of payments.adapters.dynamodb.shards (tests/bench/test_partition_heat.py holds them
+# equal; the bench's parent process does not import the service): each shard is a partition of its
+# own, so reading a family is one Query per shard.
+JOURNAL_SHARDS = 16  # the ledger's, per currency and day
+STATUS_SHARDS = 32  # by_status: each status, and the refunds awaiting Stripe
+OUTBOX_SHARDS = 64  # the outbox index
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,13 @@ MINIMUM: dict[str, list[Need]] = {
         Need("events:PutEvents", "BlocklistEntryRemoved"),
     ),
     "risk_list_audit": [Need("dynamodb:Query", "one page of the AUDIT partition, newest first")],
-    "outbox_relay": [Need("dynamodb:Query", "the sparse outbox index, one query per shard (4 shards)", 4)],
+    "outbox_relay": [
+        Need(
+            "dynamodb:Query",
+            f"the sparse outbox index, one query per shard ({OUTBOX_SHARDS} shards, side by side)",
+            OUTBOX_SHARDS,
+        )
+    ],
     "dispute_deadlines": [
         Need(
             "dynamodb:Query",
@@ -325,8 +334,16 @@ MINIMUM: dict[str, list[Need]] = {
         )
     ],
     "janitor": [
-        Need("dynamodb:Query", "payments still pending past the threshold (by_status index)"),
-        Need("dynamodb:Query", "refunds still waiting for Stripe past the threshold (by_status index)"),
+        Need(
+            "dynamodb:Query",
+            f"payments still pending past the threshold (by_status index, {STATUS_SHARDS} shards)",
+            STATUS_SHARDS,
+        ),
+        Need(
+            "dynamodb:Query",
+            f"refunds still waiting for Stripe past the threshold (by_status index, {STATUS_SHARDS} shards)",
+            STATUS_SHARDS,
+        ),
         # The rules' review_hold_hours are cached while warm (RISK_RULES_CACHE_SECONDS).
         Need("dynamodb:Query", "review holds opened before now - review_hold_hours (the sparse holds index)"),
     ],

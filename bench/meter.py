@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench import units
+from bench import heat, units
 from bench.common import ACCOUNT, REGION
 
 EVENT_CHUNK = 64 * 1024  # EventBridge bills each 64 KB of an entry as one event
@@ -43,6 +43,8 @@ class Request:
     event_types: list[str] = field(default_factory=list)  # "source|detail-type" of each entry
     keys_read: list[str] = field(default_factory=list)
     keys_written: list[str] = field(default_factory=list)
+    # (table or table/index, partition key pattern, write units) of each write, for the heat model
+    writes_by_key: list[tuple[str, str, float]] = field(default_factory=list)
     reread: bool = False
     read_own_write: bool = False
 
@@ -54,6 +56,7 @@ class Request:
         data = asdict(self)
         data.pop("keys_read")
         data.pop("keys_written")
+        data.pop("writes_by_key")
         return data
 
 
@@ -244,11 +247,20 @@ def _dynamodb_units(
             new = _backend_item(name, key)
             written = _new_size(operation, params, key_text, name)
             size = max(units.item_size(old), written or 0, units.item_size(new))
-            request.write_units += units.write_units(size, transactional)
+            item_units = units.write_units(size, transactional)
+            request.write_units += item_units
+            request.writes_by_key.append((name, heat.pattern(_partition_value(name, key)), item_units))
             if request.ok:
-                request.index_write_units += units.index_writes(name, old, new)
+                for index, partition, index_units in units.index_writes_by_key(name, old, new):
+                    request.index_write_units += index_units
+                    request.writes_by_key.append((f"{name}/{index}", heat.pattern(partition), index_units))
             request.keys_written.append(key_text)
         request.target = ",".join(sorted(tables))
+
+
+def _partition_value(table: str, key: dict[str, Any]) -> str:
+    ((_kind, raw),) = key[units.TABLES[table].partition_key].items()
+    return str(raw)
 
 
 def _new_size(operation: str, params: dict[str, Any], key_text: str, table: str) -> int | None:

@@ -335,6 +335,23 @@ def budgets_section(results: dict[str, Any]) -> str:
             if r.get("requests") and r["requests"]["per_call"] != design.minimum_requests(op)
         ]
         rows.append(["requests per call = the design's minimum (bench/design.py)", len(ops), _misses(beyond)])
+    cost = results.get("cost")
+    if cost and cost.get("assumptions", {}).get("budget_usd") is not None:
+        budget = float(cost["assumptions"]["budget_usd"])
+        label = (
+            f"cost <= {budget:g} USD per {cost['assumptions']['payments']:,} payments (production estimate)"
+        )
+        over = [] if cost["total_usd"] <= budget else [f"{cost['total_usd']:,.2f} USD"]
+        rows.append([label, 1, _misses(over)])
+    if results.get("heat", {}).get("keys"):
+        from bench.heat import over_budget
+
+        heat = results["heat"]
+        label = (
+            f"every partition key <= {heat['budget_wcu_per_key']:,.0f} WCU/s at "
+            f"{heat['payments_per_second']:,.0f} payments/s"
+        )
+        rows.append([label, len(heat["keys"]), _misses(over_budget(heat))])
     if "size" in results:
         size = results["size"]
         over = [name for name, row in size["functions"].items() if not row["within_budget"]]
@@ -410,6 +427,68 @@ def cost_section(cost: dict[str, Any]) -> str:
         f"Stripe webhooks: {cost['webhook_events']} event types "
         f"(every event Stripe emits: {cost['total_if_all_stripe_events_usd']:,.2f} USD)."
         + (("\nNot counted: " + "; ".join(cost["notes"])) if cost.get("notes") else "")
+        + _alternatives(cost)
+    )
+
+
+def _alternatives(cost: dict[str, Any]) -> str:
+    rows = [
+        [a["alternative"], f"{a['usd_delta']:+,.2f}", f"{a['total_usd']:,.2f}"]
+        for a in cost.get("alternatives", [])
+    ]
+    if not rows:
+        return ""
+    return (
+        "\n\nDesigns not taken, priced from the same measurements (bench/cost.py, alternatives)\n\n"
+        + table(["alternative", "USD", "total USD"], rows, "lrr")
+    )
+
+
+def heat_section(heat: dict[str, Any]) -> str:
+    """Every shared key family, and each table's and index's hottest per-entity key."""
+    rows = []
+    hottest_entity: dict[str, dict[str, Any]] = {}
+    for key in heat["keys"]:
+        if key["kind"] == "shared":
+            rows.append(key)
+        else:
+            best = hottest_entity.get(key["target"])
+            if best is None or key["hottest_key_wcu_per_s"] > best["hottest_key_wcu_per_s"]:
+                hottest_entity[key["target"]] = key
+    rows += hottest_entity.values()
+    rows.sort(key=lambda k: (k["target"], k["kind"], -k["hottest_key_wcu_per_s"]))
+    budget = heat["budget_wcu_per_key"]
+    cells = [
+        [
+            k["target"],
+            k["pattern"],
+            k["kind"],
+            k["shards"],
+            f"{k['wcu_per_s']:,.0f}",
+            f"{k['hottest_key_wcu_per_s']:,.1f}",
+            "ok" if k["within_budget"] else "OVER",
+            ", ".join(k["written_by"]),
+        ]
+        for k in rows
+    ]
+    headers = [
+        "table/index",
+        "partition key",
+        "kind",
+        "shards",
+        "WCU/s",
+        "hottest key WCU/s",
+        f"<= {budget:,.0f}",
+    ]
+    headers.append("written by")
+    return (
+        f"Partition heat at {heat['payments_per_second']:,.0f} payments/s (with their captures, refunds, "
+        "webhooks, subscribers and schedules; keys as the measured calls wrote them): write units a second "
+        "on each key family and on its hottest key (shared: the family over its shards; per entity: one "
+        "payment's writes, one payment a second per entity), budget per key "
+        f"{budget:,.0f}\n\n"
+        + table(headers, cells, "lllrrrll")
+        + (("\nNot counted: " + "; ".join(heat["notes"])) if heat.get("notes") else "")
     )
 
 
@@ -428,5 +507,7 @@ def render(results: dict[str, Any]) -> str:
         sections.append(throughput_section(results["throughput"]))
     if "cost" in results:
         sections.append(cost_section(results["cost"]))
+    if "heat" in results:
+        sections.append(heat_section(results["heat"]))
     sections.append(budgets_section(results))
     return "\n\n".join(s for s in sections if s) + "\n"

@@ -7,7 +7,9 @@ constant 1.0 or 0.5 whatever the item, so it cannot be used).
   A Query rounds the total of the items it reads; a read that finds nothing still costs the minimum.
 - Writes: 1 unit per 1 KB of the larger of the item before and after, double in transactions (a failed
   condition still consumes the write). Each global secondary index the item is (or was) in costs one more
-  write at standard rate; two when the index key itself changes (delete the old entry, put the new one).
+  write at standard rate, by the size of the entry it projects; two when the index key itself changes
+  (delete the old entry, put the new one). A change of attributes a KEYS_ONLY index does not project
+  writes nothing to it.
 """
 
 from __future__ import annotations
@@ -80,22 +82,47 @@ def _index_key(item: dict[str, Any] | None, index: catalog.Index) -> tuple[Any, 
 
 
 def index_writes(table: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> float:
-    """Standard-rate writes to the table's global secondary indexes (projection ALL, as created)."""
+    """Standard-rate writes to the table's global secondary indexes (projections as in the catalog)."""
+    return sum(units for _index, _key, units in index_writes_by_key(table, before, after))
+
+
+def index_writes_by_key(
+    table: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[tuple[str, str, float]]:
+    """(index, its partition key value, write units) of each index write: a changed index key is a
+    delete under the old key and a put under the new one."""
     spec = TABLES.get(table)
     if spec is None or before == after:
-        return 0.0
-    units = 0.0
+        return []
+    writes: list[tuple[str, str, float]] = []
     for index in spec.indexes:
         old_key, new_key = _index_key(before, index), _index_key(after, index)
         if old_key is None and new_key is None:
             continue
+        old, new = _projected(spec, index, before), _projected(spec, index, after)
         if old_key is not None and new_key is not None and old_key != new_key:
-            units += write_units(item_size(before)) + write_units(item_size(after))
+            writes.append((index.name, _partition(old, index), write_units(item_size(old))))
+            writes.append((index.name, _partition(new, index), write_units(item_size(new))))
         elif new_key is not None:
-            units += write_units(item_size(after))
+            if old == new:
+                continue  # nothing the index holds changed
+            writes.append((index.name, _partition(new, index), write_units(item_size(new))))
         else:
-            units += write_units(item_size(before))
-    return units
+            writes.append((index.name, _partition(old, index), write_units(item_size(old))))
+    return writes
+
+
+def _projected(spec: catalog.Table, index: catalog.Index, item: dict[str, Any] | None) -> dict[str, Any]:
+    """The index's entry for the item: all of it, or (KEYS_ONLY) the table's and the index's keys."""
+    if not item or index.projection == "ALL":
+        return item or {}
+    names = {spec.partition_key, spec.sort_key, index.partition_key, index.sort_key}
+    return {name: item[name] for name in names if name and name in item}
+
+
+def _partition(item: dict[str, Any], index: catalog.Index) -> str:
+    ((_kind, raw),) = item[index.partition_key].items()
+    return str(raw)
 
 
 def key_of(table: str, item: dict[str, Any]) -> dict[str, Any]:

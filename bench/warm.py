@@ -96,8 +96,11 @@ def _aggregate(detailed: list[list[Any]]) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     published: Counter[str] = Counter()
+    heat: dict[str, Counter[str]] = {}
     for call in detailed:
         for request in call:
+            for target, pattern, units in request.writes_by_key:
+                heat.setdefault(target, Counter())[pattern] += units
             counts[f"{request.service}:{request.operation}"] += 1
             totals[f"{request.service}.requests"] += 1
             totals["dynamodb.read_units"] += request.read_units
@@ -112,6 +115,11 @@ def _aggregate(detailed: list[list[Any]]) -> dict[str, Any]:
         "per_call": {k: round(v / n, 2) for k, v in sorted(counts.items())},
         "totals_per_call": {k: round(v / n, 3) for k, v in sorted(totals.items())},
         "published_per_call": {k: round(v / n, 2) for k, v in sorted(published.items())},
+        # write units per call by table (or table/index) and partition key pattern (bench/heat.py)
+        "writes_by_key_per_call": {
+            target: {k: round(v / n, 3) for k, v in sorted(keys.items())}
+            for target, keys in sorted(heat.items())
+        },
         "variants": len({_signature(call) for call in detailed}),
         "sequence": [r.as_dict() for r in representative],
     }

@@ -46,6 +46,6 @@ class Tables(Construct):
                     index_name=index.name,
                     partition_key=_key(index.partition_key),
                     sort_key=_optional_key(index.sort_key),
-                    projection_type=dynamodb.ProjectionType.ALL,
+                    projection_type=dynamodb.ProjectionType(index.projection),
                 )
             self.by_name[spec.name] = table

@@ -33,7 +33,7 @@ def create_tables(dynamodb: Any, names: dict[str, str] = LOCAL_NAMES) -> None:
                 {
                     "IndexName": index.name,
                     "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in index_keys],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": index.projection},
                 }
             )
         request: dict[str, Any] = {

@@ -26,7 +26,7 @@ def test_table_matches_the_catalog(stage: Stage, spec: catalog.Table) -> None:
     assert set(indexes) == {i.name for i in spec.indexes}
     for index in spec.indexes:
         assert indexes[index.name]["KeySchema"] == key_schema(index.partition_key, index.sort_key)
-        assert indexes[index.name]["Projection"] == {"ProjectionType": "ALL"}
+        assert indexes[index.name]["Projection"] == {"ProjectionType": index.projection}
     assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
     if spec.ttl_attribute:
         assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}

@@ -34,7 +34,12 @@ CODE_DOES: dict[str, dict[str, str]] = {
         # The checks before Stripe: rules and blocklist read, velocity counters counted and queried.
         "risk": "GetItem Query PutItem UpdateItem",
     },
-    "list_payments": {"payments/index/by_customer": "Query", "payments/index/by_status": "Query"},
+    # by_status holds keys only: a page's payments are read by key after the query.
+    "list_payments": {
+        "payments": "GetItem",
+        "payments/index/by_customer": "Query",
+        "payments/index/by_status": "Query",
+    },
     "get_payment": {"payments": "Query"},
     "capture_payment": {"payments": PAYMENT_CHANGES, "idempotency": IDEMPOTENCY},
     "cancel_payment": {"payments": PAYMENT_CHANGES, "idempotency": IDEMPOTENCY},
@@ -72,7 +77,7 @@ CODE_DOES: dict[str, dict[str, str]] = {
     "payouts": {"ledger": "GetItem PutItem"},
     # Append-only: one conditional PutItem per entry; an entry is never read back, changed or removed.
     "accounting": {"ledger": "PutItem"},
-    "outbox_relay": {"payments": "UpdateItem", "payments/index/outbox": "Query"},
+    "outbox_relay": {"payments": "GetItem UpdateItem", "payments/index/outbox": "Query"},
     "janitor": {
         "payments": PAYMENT_CHANGES,
         "payments/index/by_status": "Query",

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from payments.adapters.dynamodb.shards import STATUS_SHARDS, shard_of
 from tests.support.api import call
 
 
@@ -89,6 +90,42 @@ def test_admin_lists_by_customer_or_status(aws, emulator):
     assert {p["customer_id"] for p in by_status.body["data"]} == {"cus_alice", "cus_bob"}
     unfiltered = call("GET", "/payments", sub="admin", admin=True)
     assert unfiltered.status == 400
+
+
+def _pages(query: str, **who) -> list[dict]:
+    """Every page of a listing, followed through its cursors."""
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        page = call("GET", "/payments", query=query + (f"&cursor={cursor}" if cursor else ""), **who)
+        assert page.status == 200, page.body
+        seen.extend(page.body["data"])
+        cursor = page.body["next_cursor"]
+        if not cursor:
+            return seen
+
+
+def test_admin_pages_through_a_status_over_its_shards_newest_first(aws, emulator):
+    # A status's payments are spread over STATUS_SHARDS index keys; the listing merges them.
+    paid = [make_payment(sub=f"cus_{n}")["id"] for n in range(9)]
+    held = make_payment(capture="manual")["id"]
+    assert len({shard_of(payment_id, STATUS_SHARDS) for payment_id in paid}) > 1
+    listed = _pages("status=succeeded&limit=2", sub="admin", admin=True)
+    assert sorted(p["id"] for p in listed) == sorted(paid)  # each once, across page and shard bounds
+    newest_first = sorted(listed, key=lambda p: (p["created_at"], p["id"]), reverse=True)
+    assert [p["id"] for p in listed] == [p["id"] for p in newest_first]
+    assert [p["id"] for p in _pages("status=requires_capture", sub="admin", admin=True)] == [held]
+
+
+def test_a_status_cursor_is_refused_for_another_status(aws, emulator):
+    for n in range(3):
+        make_payment(sub=f"cus_{n}")
+    first = call("GET", "/payments", query="status=succeeded&limit=1", sub="admin", admin=True)
+    cursor = first.body["next_cursor"]
+    assert cursor
+    other = call("GET", "/payments", query=f"status=failed&limit=1&cursor={cursor}", sub="admin", admin=True)
+    assert other.status == 400
+    assert other.body["code"] == "invalid_cursor"
 
 
 def test_unauthenticated_request_is_401(aws, emulator):

@@ -15,19 +15,18 @@ before the shards (`JOURNAL#<currency>#<day>`, no shard) are not read: the servi
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from payments.adapters.aws import client
+from payments.adapters.dynamodb import shards
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.domain.ledger import Account, JournalEntry, Line
 
-SHARDS = 16  # 16 partitions per currency and day: ~16,000 entries per second
-# Shards are read side by side, as many at once as botocore's connection pool holds (10 by default).
-READERS = 10
+SHARDS = shards.JOURNAL_SHARDS  # partitions per currency and day: ~1,000 write units a second each
+READERS = shards.READERS
 # A page reads at most this many days (16 queries each), so a sparse period cannot hold one request
 # past its timeout: it may then come back short, even empty, with the cursor of the next day.
 PAGE_DAYS = 31
@@ -35,7 +34,7 @@ PAGE_DAYS = 31
 
 def shard_of(entry_id: str) -> int:
     """The entry's shard: CRC-32 of its id (Python's hash() is salted per process, this is not)."""
-    return zlib.crc32(entry_id.encode()) % SHARDS
+    return shards.shard_of(entry_id, SHARDS)
 
 
 def _partition(currency: str, day: str, shard: int) -> str:
@@ -86,16 +85,8 @@ def _sort_key(item: dict[str, Any]) -> str:
 
 
 def _merge(answers: list[tuple[list[dict[str, Any]], bool]], want: int) -> tuple[list[dict[str, Any]], bool]:
-    """A day's next `want` items across its shards, oldest first, and whether the day has more.
-
-    `answers` are each shard's first `want` items after the same point (and whether it has more): their
-    merge's first `want` are the day's. A shard that stopped early (at DynamoDB's 1 MB page) may hold
-    items older than another shard's last, so nothing past the earliest such stop is taken yet."""
-    rows = sorted((item for items, _ in answers for item in items), key=_sort_key)
-    stops = [_sort_key(items[-1]) for items, more in answers if more and items]
-    if stops:
-        rows = [item for item in rows if _sort_key(item) <= min(stops)]
-    return rows[:want], bool(stops) or len(rows) > want
+    """A day's next `want` items across its shards, oldest first, and whether the day has more."""
+    return shards.merge(answers, want, _sort_key)
 
 
 class DynamoLedger:

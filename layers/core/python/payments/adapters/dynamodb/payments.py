@@ -3,6 +3,9 @@
 Every change is one TransactWriteItems: the STATE item on the expected version and the new EVENT# item
 (which is also the outbox entry until it is published), plus the order claim when the payment starts
 or stops being live. State and its event can never disagree.
+
+The by_status and outbox index keys are sharded by the payment's id (shards.py): a status or the
+outbox backlog would otherwise be one partition taking every payment's writes.
 """
 
 from __future__ import annotations
@@ -10,14 +13,22 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
+from payments.adapters.dynamodb.reads import get_together
+from payments.adapters.dynamodb.shards import (
+    OUTBOX_SHARDS,
+    STATUS_SHARDS,
+    every_shard,
+    fan_out,
+    merge,
+    sharded,
+)
 from payments.application.ports import Page, RefundWrite
-from payments.domain.errors import ConcurrentUpdate, Conflict, StoreUnavailable
+from payments.domain.errors import ConcurrentUpdate, Conflict, InvalidCursor, StoreUnavailable
 from payments.domain.events import DomainEvent
 from payments.domain.payment import PAID, RELEASING_EVENTS, Change, Dispute, Failure, Payment, PaymentStatus
 from payments.domain.refund import Refund
@@ -25,7 +36,7 @@ from payments.domain.risk import PaymentRisk
 
 STATE = "STATE"
 HOLDS = "HOLDS"  # the holds index's one partition: holds are few (only payments our checks review)
-OUTBOX_SHARDS = 4  # spread the sparse outbox index over a few partitions
+OUTBOX = "OUTBOX"  # the sparse outbox index's family: OUTBOX#<shard>
 # Cancellation reasons that say nothing about our conditions: another transaction held an item, or
 # DynamoDB throttled. The same transaction is tried again; if they persist, the request answers 503
 # (not stored by idempotency), so a retry resumes instead of a transient fault becoming final.
@@ -33,6 +44,7 @@ TRANSIENT_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 TRANSACT_ATTEMPTS = 5
+FETCH_CHUNK = 100  # items per TransactGetItems
 BACKOFF_BASE_SECONDS = 0.02
 
 
@@ -49,7 +61,12 @@ def _event_sk(version: int) -> str:
 
 
 def outbox_shard(payment_id: str) -> str:
-    return f"OUTBOX#{zlib.crc32(payment_id.encode()) % OUTBOX_SHARDS}"
+    return sharded(OUTBOX, payment_id, OUTBOX_SHARDS)
+
+
+def status_family(status: str) -> str:
+    """The by_status family of a payment status (its keys are `STATUS#<status>#<shard>`)."""
+    return f"STATUS#{status}"
 
 
 # ----------------------------------------------------------------------------- mapping
@@ -62,7 +79,7 @@ def payment_to_item(payment: Payment) -> dict[str, Any]:
         pk=f"PAYMENT#{payment.id}",
         sk=STATE,
         customer_pk=f"CUSTOMER#{payment.customer_id}",
-        status_pk=f"STATUS#{payment.status}",
+        status_pk=sharded(status_family(str(payment.status)), payment.id, STATUS_SHARDS),
         created_sk=f"{payment.created_at}#{payment.id}",
     )
     held_since = payment.hold_opened_at
@@ -101,6 +118,10 @@ def event_to_item(event: DomainEvent) -> dict[str, Any]:
     )
 
 
+def _occurred(item: dict[str, Any]) -> str:
+    return str(item["occurred_at"]["S"])
+
+
 def event_from_item(item: dict[str, Any]) -> DomainEvent:
     return DomainEvent.model_validate(from_item(item)["event"])
 
@@ -115,7 +136,7 @@ def refund_key(payment_id: str, refund_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"PAYMENT#{payment_id}"}, "sk": {"S": f"{PREFIX}{refund_id}"}}
 
 
-AWAITING_STRIPE = "REFUND#awaiting_stripe"
+AWAITING_STRIPE = "REFUND#awaiting_stripe"  # a by_status family: REFUND#awaiting_stripe#<shard>
 
 
 def refund_to_item(refund: Refund) -> dict[str, Any]:
@@ -124,7 +145,10 @@ def refund_to_item(refund: Refund) -> dict[str, Any]:
     if refund.awaiting_stripe:
         # On the by_status index while Stripe has not answered, so the janitor finds it; the write
         # that records Stripe's answer replaces the item without these.
-        values.update(status_pk=AWAITING_STRIPE, created_sk=f"{refund.created_at}#{refund.id}")
+        values.update(
+            status_pk=sharded(AWAITING_STRIPE, refund.payment_id, STATUS_SHARDS),
+            created_sk=f"{refund.created_at}#{refund.id}",
+        )
     return to_item(values)
 
 
@@ -144,17 +168,57 @@ def refund_put(table: str, refund: Refund, previous: Refund | None) -> dict[str,
     return put
 
 
-def created_before_on_index(table: str, status_pk: str, before: str, limit: int) -> list[dict[str, Any]]:
-    """Items of the by_status index under `status_pk` created before the moment, oldest first."""
-    response = client("dynamodb").query(
-        TableName=table,
-        IndexName="by_status",
-        KeyConditionExpression="status_pk = :v AND created_sk < :before",
-        ExpressionAttributeValues={":v": {"S": status_pk}, ":before": {"S": before}},
-        Limit=limit,
+def _created(item: dict[str, Any]) -> str:
+    return str(item["created_sk"]["S"])
+
+
+Answer = tuple[list[dict[str, Any]], bool]  # a shard's items, and whether it holds more
+
+
+def _by_status(
+    table: str, family: str, limit: int, *, condition: str, values: dict[str, Any], newest_first: bool
+) -> Answer:
+    """`limit` items of a by_status family in created order, merged over its shards (read side by
+    side), and whether there are more. `condition` narrows created_sk (`:v` is each shard's key)."""
+    db = client("dynamodb")
+
+    def read(shard_key: str) -> Answer:
+        response = db.query(
+            TableName=table,
+            IndexName="by_status",
+            KeyConditionExpression="status_pk = :v" + (f" AND {condition}" if condition else ""),
+            ExpressionAttributeValues={":v": {"S": shard_key}, **values},
+            ScanIndexForward=not newest_first,
+            Limit=limit,
+        )
+        return response.get("Items", []), "LastEvaluatedKey" in response
+
+    answers = fan_out(read, every_shard(family, STATUS_SHARDS))
+    return merge(answers, limit, _created, newest_first=newest_first)
+
+
+def fetched(table: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items the entries of a keys-only index point at, in the entries' order; an item removed
+    since is left out. The entries are an index's (eventually consistent), the items are read as of now."""
+    keys = [{"pk": entry["pk"], "sk": entry["sk"]} for entry in entries]
+    found: list[dict[str, Any] | None] = []
+    for start in range(0, len(keys), FETCH_CHUNK):
+        found.extend(get_together(table, keys[start : start + FETCH_CHUNK]))
+    return [item for item in found if item is not None]
+
+
+def created_before_on_index(table: str, family: str, before: str, limit: int) -> list[dict[str, Any]]:
+    """Items of a by_status family created before the moment, oldest first (read by key: the index
+    holds keys only, so the caller checks that each is still in the status)."""
+    entries, _ = _by_status(
+        table,
+        family,
+        limit,
+        condition="created_sk < :before",
+        values={":before": {"S": before}},
+        newest_first=False,
     )
-    items: list[dict[str, Any]] = response.get("Items", [])
-    return items
+    return fetched(table, entries)
 
 
 # ----------------------------------------------------------------------------- repository
@@ -283,12 +347,26 @@ class DynamoPaymentRepository:
         return self._page("by_customer", "customer_pk", f"CUSTOMER#{customer_id}", limit, start)
 
     def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]:
-        return self._page("by_status", "status_pk", f"STATUS#{status}", limit, start)
+        """Newest first over the status's shards; the cursor is the last created_sk returned."""
+        condition, values = "", {}
+        if start is not None:
+            before = start.get("created_before")
+            if not isinstance(before, str):
+                raise InvalidCursor("the cursor is not one of this listing", param="cursor")
+            condition, values = "created_sk < :before", {":before": {"S": before}}
+        entries, more = _by_status(
+            self.table, status_family(status), limit, condition=condition, values=values, newest_first=True
+        )
+        next_key = {"created_before": _created(entries[-1])} if more and entries else None
+        # A payment that left the status since the index was written is left out (a page may be short).
+        payments = [payment_from_item(item) for item in fetched(self.table, entries)]
+        return Page([p for p in payments if str(p.status) == status], next_key)
 
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first (the by_status index)."""
-        items = created_before_on_index(self.table, f"STATUS#{status}", created_before, limit)
-        return [payment_from_item(item) for item in items]
+        items = created_before_on_index(self.table, status_family(status), created_before, limit)
+        payments = [payment_from_item(item) for item in items]
+        return [payment for payment in payments if str(payment.status) == str(status)]
 
     def held_for_review(self, opened_before: str, limit: int) -> list[Payment]:
         """Payments on the holds index whose hold opened before the moment, oldest first."""
@@ -314,17 +392,22 @@ class DynamoPaymentRepository:
                 continue
 
     def unpublished(self, older_than: str, limit: int) -> list[DomainEvent]:
-        events: list[DomainEvent] = []
-        for shard in range(OUTBOX_SHARDS):
-            response = self._db.query(
+        """The oldest `limit` events still marked, over every outbox shard (read side by side)."""
+        db = self._db
+
+        def read(shard_key: str) -> Answer:
+            response = db.query(
                 TableName=self.table,
                 IndexName="outbox",
                 KeyConditionExpression="outbox_pk = :shard AND occurred_at < :before",
-                ExpressionAttributeValues={":shard": {"S": f"OUTBOX#{shard}"}, ":before": {"S": older_than}},
+                ExpressionAttributeValues={":shard": {"S": shard_key}, ":before": {"S": older_than}},
                 Limit=limit,
             )
-            events.extend(event_from_item(item) for item in response.get("Items", []))
-        return sorted(events, key=lambda e: e.occurred_at)[:limit]
+            return response.get("Items", []), "LastEvaluatedKey" in response
+
+        entries, _ = merge(fan_out(read, every_shard(OUTBOX, OUTBOX_SHARDS)), limit, _occurred)
+        # Keys only: the events are read by key; one published since (no mark left) is left out.
+        return [event_from_item(item) for item in fetched(self.table, entries) if "outbox_pk" in item]
 
     # ------------------------------------------------------------------------- internals
 

@@ -68,7 +68,8 @@ class DynamoRefunds:
     def awaiting_stripe(self, created_before: str, limit: int) -> list[Refund]:
         """Refunds reserved before the moment that Stripe has not answered yet, oldest first."""
         items = created_before_on_index(self.table, AWAITING_STRIPE, created_before, limit)
-        return [refund_from_item(item) for item in items]
+        refunds = [refund_from_item(item) for item in items]
+        return [refund for refund in refunds if refund.awaiting_stripe]
 
     def save_alone(self, refund: Refund, previous: Refund) -> None:
         try:
