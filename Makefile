@@ -1,5 +1,6 @@
 # Two commands matter: `make dev` runs the whole service offline, `make test` runs every test.
-# Both install what is missing first (a uv-managed .venv from uv.lock).
+# Both install what is missing first (a uv-managed .venv from uv.lock): `make dev` only what running
+# needs (install-local), `make test` everything (install).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -13,7 +14,7 @@ PYTEST_ARGS ?=
 # Both cores: the suite is safe in parallel (each test has its own moto account; stacks take free ports).
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install install-browser test test-future test-unit test-integration test-infra test-e2e lint format clean
+.PHONY: help install install-local install-browser test test-future test-unit test-integration test-infra test-e2e lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,6 +27,13 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
+# What running the service needs and nothing more: the runtime dependencies and pyproject.toml's `local`
+# group (moto's server, local tokens, the docs page), so `make dev` on a fresh clone is ready sooner.
+# --inexact keeps whatever `make install` added (the tests, linters, CDK); `make install` adds the rest.
+$(VENV)/.local-installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --inexact --no-default-groups --group local --python $(PYTHON)
+	@touch $@
+
 # checkov, the infrastructure scanner tests/infra runs, in an environment of its own: its pins (boto3,
 # packaging) cannot share .venv's (tools/checkov/pyproject.toml).
 CHECKOV_ENV := $(TOOLS)/checkov
@@ -35,6 +43,8 @@ $(CHECKOV_ENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock | 
 	@touch $@
 
 install: $(VENV)/.installed $(CHECKOV_ENV)/.installed ## create .venv (and the scanner's) from the lock files (only when missing or stale)
+
+install-local: $(VENV)/.local-installed ## only what the local stack runs on (make dev and the local commands use it)
 
 # The browser tests (tests/e2e/test_browser.py) drive Debian's Chromium through Playwright; Playwright's
 # own browser downloads are never used. Installed with apt when missing (root, or sudo).
@@ -98,25 +108,25 @@ CURRENCY ?=
 
 .PHONY: dev demo invoke token order-token openapi reconcile schemas
 
-dev: install ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
+dev: install-local ## run the whole service offline on 127.0.0.1 (Ctrl-C stops everything)
 	$(PY) -m infra.local.dev
 
-demo: install ## walk the main payment flows over HTTP (uses make dev, or starts the stack itself)
+demo: install-local ## walk the main payment flows over HTTP (uses make dev, or starts the stack itself)
 	$(PY) -m infra.local.demo
 
-invoke: install ## run one function once: make invoke FUNCTION=get_payment EVENT=events/api/get_payment.json
+invoke: install-local ## run one function once: make invoke FUNCTION=get_payment EVENT=events/api/get_payment.json
 	$(PY) -m infra.local.invoke $(FUNCTION) $(EVENT)
 
-token: install ## print a local token only: make -s token ROLE=customer|admin|service SUB=<id>
+token: install-local ## print a local token only: make -s token ROLE=customer|admin|service SUB=<id>
 	@$(PY) -m infra.local.tokens --role $(ROLE) $(if $(SUB),--sub $(SUB))
 
-order-token: install ## print a local order token only: make -s order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<customer>
+order-token: install-local ## print a local order token only: make -s order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<customer>
 	@$(PY) -m infra.local.tokens --order "$(ORDER)" $(if $(AMOUNT),--amount $(AMOUNT)) $(if $(CURRENCY),--currency $(CURRENCY)) $(if $(SUB),--sub $(SUB))
 
 openapi: install ## regenerate openapi.json from the handlers' models
 	$(PY) -m tools.openapi
 
-reconcile: install ## reconcile ledger and Stripe: make reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...] (default today)
+reconcile: install-local ## reconcile ledger and Stripe: make reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...] (default today)
 	$(PY) -m infra.local.reconcile $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(PAYOUT),--payout $(PAYOUT))
 
 schemas: install ## regenerate the event schemas and samples in events/ (schemas, bus, stripe, api)
@@ -135,16 +145,16 @@ OPS := $(PY) -m tools.operations --local
 
 .PHONY: dlq-list dlq-redrive archive-replay stripe-redeliver
 
-dlq-list: install ## list each DLQ's messages with their error, leaving them there: [QUEUE=accounting]
+dlq-list: install-local ## list each DLQ's messages with their error, leaving them there: [QUEUE=accounting]
 	$(OPS) dlq list $(if $(QUEUE),--queue $(QUEUE))
 
-dlq-redrive: install ## deliver each DLQ message's event again to its function, after a fix: [QUEUE=...] [MAX=n]
+dlq-redrive: install-local ## deliver each DLQ message's event again to its function, after a fix: [QUEUE=...] [MAX=n]
 	$(OPS) dlq redrive $(if $(QUEUE),--queue $(QUEUE)) $(if $(MAX),--max $(MAX))
 
-archive-replay: install ## replay the bus archive to one rule: FROM=YYYY-MM-DD [TO=YYYY-MM-DD] RULE=accounting
+archive-replay: install-local ## replay the bus archive to one rule: FROM=YYYY-MM-DD [TO=YYYY-MM-DD] RULE=accounting
 	$(OPS) archive replay $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(RULE),--rule $(RULE))
 
-stripe-redeliver: install ## deliver a stored Stripe event again through the webhook: EVENT=evt_...
+stripe-redeliver: install-local ## deliver a stored Stripe event again through the webhook: EVENT=evt_...
 	$(OPS) stripe redeliver $(if $(EVENT),--event $(EVENT))
 # --- end operations ---
 

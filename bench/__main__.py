@@ -55,7 +55,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--bytecode",
         choices=("cached", "source"),
         default="cached",
-        help="source: no .pyc outside the standard library, as in a layer without 3.13 bytecode",
+        help="source: no .pyc outside the standard library, as in a layer built without bytecode",
     )
     parser.add_argument("--no-importtime", action="store_true", help="skip the -X importtime breakdown")
     parser.add_argument(

@@ -1,15 +1,17 @@
 """Deployment size per function: its code asset, the core layer and the third-party layer, unzipped.
 
 The third-party layer is built the way `cdk synth` builds it: infra/aws/bundling.py's local bundler
-(pip's manylinux2014 aarch64 wheels for CPython 3.13, constrained to uv.lock, botocore pruned) into
-bench/.cache, kept between runs. When it cannot be built (no pip or uv, no PyPI) or `--size-method local`
-asks for it, the local .venv's installed files for the same distributions are measured instead. The
-report says which.
+(pip's manylinux2014 aarch64 wheels for the runtime's CPython 3.14, constrained to uv.lock, botocore
+pruned) into bench/.cache, kept between runs. When it cannot be built (no pip or uv, no PyPI) or
+`--size-method local` asks for it, the local .venv's installed files for the same distributions are
+measured instead. The report says which.
 
-Beside "as built", each function's size is given for the variants worth deciding on: with CPython 3.13
-bytecode added (what saves compiling every module at each cold start), without the SDK the Lambda runtime
-already has (boto3, botocore, s3transfer), and with only the packages the function imported in its cold
-samples (one layer per kind of function).
+Beside the layer's files, each function's size is given for the variants worth deciding on: with the
+bytecode the bundler ships (what saves compiling every module at each cold start: CPython 3.14's, or,
+on a machine without 3.14, CPython 3.13's as the nearest estimate, and the report says which), without
+the SDK the Lambda runtime already has (boto3, botocore, s3transfer), and with only the packages the
+function imported in its cold samples (one layer per kind of function). The budget is judged as
+deployed: files plus bytecode.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bench.common import CACHE, ROOT, log
 from infra import catalog
 
 LAMBDA_LIMIT_MB = 250.0  # function code + all layers, unzipped
-BUDGET_MB = 40.0
+BUDGET_MB = 60.0  # per function, unzipped, as deployed (with the layer's bytecode)
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".mypy_cache"}  # as infra/aws/functions.py excludes
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer"}  # in the Lambda Python runtime already
 # What a Stripe call loads: a function holding the Stripe key needs it even when its cold sample (a 404
@@ -131,8 +133,15 @@ def _local_fallback(requirements: Path) -> dict[str, int]:
     return dict(sizes)
 
 
-def _python313() -> str | None:
-    """A working CPython 3.13 (a pyenv shim may exist without that version being selected)."""
+def _bytecode_python() -> tuple[str, str] | None:
+    """The interpreter that sizes the layer's bytecode, and its version: the runtime's CPython (what the
+    bundler compiles with), else a CPython 3.13 (a pyenv shim may exist without that version being
+    selected), whose bytecode is within a few per cent of 3.14's."""
+    from infra.aws.bundling import PYTHON_VERSION, runtime_python
+
+    runtime = runtime_python()
+    if runtime is not None:
+        return runtime, PYTHON_VERSION
     found = [
         shutil.which("python3.13"),
         *sorted(map(str, Path.home().glob(".pyenv/versions/3.13*/bin/python3.13"))),
@@ -140,22 +149,23 @@ def _python313() -> str | None:
     for candidate in filter(None, found):
         probe = subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False)  # noqa: S603
         if probe.returncode == 0:
-            return candidate
+            return candidate, "3.13"
     return None
 
 
-def _bytecode_313(layer: Path) -> dict[str, int] | None:
-    """Bytes of .pyc compiled by CPython 3.13 per top-level entry (unchecked-hash, so valid whatever the
-    files' times after zipping): what a layer would add to skip compiling at every cold start."""
-    python313 = _python313()
-    if python313 is None:
+def _bytecode(layer: Path) -> tuple[dict[str, int], str] | None:
+    """Bytes of .pyc per top-level entry (unchecked-hash, as the bundler writes them), and the Python
+    version that compiled them; None without a CPython to compile with."""
+    found = _bytecode_python()
+    if found is None:
         return None
-    prefix = layer.parent / "pyc-3.13"
+    python, version = found
+    prefix = layer.parent / f"pyc-{version}"
     if not (prefix / ".complete").exists():
         shutil.rmtree(prefix, ignore_errors=True)
         subprocess.run(  # noqa: S603 - fixed argv
             [
-                python313,
+                python,
                 "-m",
                 "compileall",
                 "-q",
@@ -173,8 +183,8 @@ def _bytecode_313(layer: Path) -> dict[str, int] | None:
         (prefix / ".complete").write_text("ok\n")
     mirror = prefix / layer.resolve().relative_to(layer.resolve().anchor)
     if not mirror.is_dir():
-        return {}
-    return {entry.name: tree_size(entry, skip_bytecode=False) for entry in mirror.iterdir()}
+        return {}, version
+    return {entry.name: tree_size(entry, skip_bytecode=False) for entry in mirror.iterdir()}, version
 
 
 def _package_of(module: str, packages: set[str]) -> str | None:
@@ -190,9 +200,12 @@ def measure(
     requirements = DEPS / "requirements.txt"
     layer, how = install_layer(requirements) if method == "pip" else (None, "asked for the local .venv")
     pyc: dict[str, int] | None = None
+    pyc_python = None
     if layer is not None:
         entries = _top_level(layer)
-        pyc = _bytecode_313(layer)
+        compiled = _bytecode(layer)
+        if compiled is not None:
+            pyc, pyc_python = compiled
     else:
         log(f"size: {how}; measuring the local .venv's installed files instead")
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -210,7 +223,7 @@ def measure(
         row: dict[str, Any] = {
             "code_kb": code / 1024,
             "as_built_mb": (base + deps) / MB,
-            "with_pyc_313_mb": (base + deps + sum(pyc.values())) / MB if pyc else None,
+            "with_pyc_mb": (base + deps + sum(pyc.values())) / MB if pyc else None,
             "runtime_boto3_mb": (base + deps - runtime) / MB,
         }
         if imported and fn.name in imported:
@@ -224,7 +237,8 @@ def measure(
             mine = sum(entries[p] + pyc.get(p, 0) for p in needed if p not in RUNTIME_PROVIDED)
             row["imported_pyc_runtime_boto3_mb"] = (base + mine) / MB
             row["imported_packages"] = sorted(needed)
-        row["within_budget"] = row["as_built_mb"] <= BUDGET_MB
+        # As deployed: the layer ships its bytecode (without a measure of it, the files alone).
+        row["within_budget"] = (row["with_pyc_mb"] or row["as_built_mb"]) <= BUDGET_MB
         rows[fn.name] = {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
     biggest = sorted(entries.items(), key=lambda kv: -kv[1])[:12]
     return {
@@ -234,9 +248,10 @@ def measure(
         "core_layer_mb": round(core / MB, 2),
         "deps_layer_mb": round(deps / MB, 2),
         "deps_runtime_provided_mb": round(runtime / MB, 2),
-        "deps_pyc_313_mb": round(sum(pyc.values()) / MB, 2) if pyc else None,
+        "deps_pyc_mb": round(sum(pyc.values()) / MB, 2) if pyc else None,
+        "pyc_python": pyc_python,
         "deps_largest_mb": {
-            n: {"files": round(v / MB, 2), "pyc_313": round(pyc.get(n, 0) / MB, 2)} for n, v in biggest
+            n: {"files": round(v / MB, 2), "pyc": round(pyc.get(n, 0) / MB, 2)} for n, v in biggest
         },
         "functions": rows,
     }

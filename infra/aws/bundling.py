@@ -3,10 +3,16 @@
 pip downloads manylinux aarch64 wheels whatever the host, so `cdk synth` on an x86 laptop or CI builds
 the right layer. Besides the pins of requirements.txt, every transitive dependency is constrained to
 its version in uv.lock, so the layer runs exactly the versions the tests ran.
+
+The layer ships bytecode for the runtime's Python: /opt is read-only in Lambda, so without it every
+module compiles again at each cold start. Bytecode is the interpreter's own format, so only a CPython
+3.14 can write it (the architecture does not matter); when the build machine has none, the layer is
+built without bytecode and the build says so (`runtime_python`, `compile_bytecode`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import shutil
@@ -14,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,9 +52,15 @@ def lock_constraints(lock_file: Path) -> str:
     return "".join(f"{name}=={next(iter(v))}\n" for name, v in sorted(versions.items()) if len(v) == 1)
 
 
+def _uv() -> str | None:
+    """uv on PATH, else the one the Makefile installs into .tools/."""
+    tools = Path(__file__).resolve().parents[2] / ".tools/bin"
+    return shutil.which("uv") or shutil.which("uv", path=str(tools))
+
+
 def _pip_install_command(target: Path, requirements: Path, constraints: Path) -> list[str] | None:
     """pip where there is one (the uv-managed .venv has none), else uv's pip interface."""
-    # No .pyc: they would be compiled by the host's Python, not the runtime's, and only add size.
+    # No .pyc from the installer: it would write the host Python's; compile_bytecode writes the runtime's.
     options = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--target", str(target)]
     files = ["-r", str(requirements), "-c", str(constraints)]
     interpreters = [sys.executable] if importlib.util.find_spec("pip") else []
@@ -68,9 +81,7 @@ def _pip_install_command(target: Path, requirements: Path, constraints: Path) ->
             ]
             pip += ["--root-user-action=ignore"]
             return [*pip, "--platform", PLATFORM, "--implementation", "cp", *options, *files]
-    uv = shutil.which("uv") or shutil.which(
-        "uv", path=str(Path(__file__).resolve().parents[2] / ".tools/bin")
-    )
+    uv = _uv()
     if uv:
         return [
             uv,
@@ -85,13 +96,64 @@ def _pip_install_command(target: Path, requirements: Path, constraints: Path) ->
     return None
 
 
+# Checked against nothing at import: CDK zips assets with fixed timestamps, so timestamp-checked .pyc
+# would always look stale, and Lambda could not rewrite them on read-only /opt.
+BYTECODE_ARGS = ["-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+
+
+@functools.cache  # asking uv takes a second or two; a synth asks once
+def runtime_python() -> str | None:
+    """A CPython PYTHON_VERSION on this machine (`python3.14` on PATH, or one uv manages), else None."""
+    candidates = [shutil.which(f"python{PYTHON_VERSION}")]
+    uv = _uv()
+    if uv:
+        found = subprocess.run(  # noqa: S603 - fixed argv; `uv python find` never downloads
+            [uv, "python", "find", "--no-project", PYTHON_VERSION],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        candidates.append(found.stdout.strip() if found.returncode == 0 else None)
+    for python in filter(None, candidates):
+        probe = subprocess.run(  # noqa: S603
+            [python, "-c", "import sys; print(sys.implementation.name, *sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.stdout.split() == ["cpython", *PYTHON_VERSION.split(".")]:
+            return python
+    return None
+
+
+class NoRuntimePython(UserWarning):
+    """The deps layer is built without bytecode: no CPython of the runtime's version to write it."""
+
+
+def compile_bytecode(site_packages: Path, python: str | None) -> bool:
+    """Write the layer's .pyc with the runtime's Python; without one, say so and leave the layer as is."""
+    if python is None:
+        warnings.warn(
+            f"deps layer: no CPython {PYTHON_VERSION} on this machine (python{PYTHON_VERSION} on PATH or "
+            f"`uv python find {PYTHON_VERSION}`), so the layer ships WITHOUT bytecode and every module "
+            "compiles at each cold start (about 2x slower on-demand cold starts). Install CPython "
+            f"{PYTHON_VERSION} (`uv python install {PYTHON_VERSION}`) and build again.",
+            NoRuntimePython,
+            stacklevel=2,
+        )
+        return False
+    subprocess.run([python, *BYTECODE_ARGS, str(site_packages)], check=True)  # noqa: S603
+    return True
+
+
 @jsii.implements(ILocalBundling)
 class LocalPipBundler:
     """Installs the requirements into `<output>/python` with pip's cross-platform wheel selection."""
 
-    def __init__(self, requirements: Path, constraints: str) -> None:
+    def __init__(self, requirements: Path, constraints: str, python: str | None = None) -> None:
         self._requirements = requirements
         self._constraints = constraints
+        self._python = python  # the runtime's Python, which writes the bytecode (None: no bytecode)
 
     def try_bundle(self, output_dir: str, *_args: Any, **_options: Any) -> bool:
         with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +166,7 @@ class LocalPipBundler:
             subprocess.run(command, check=True)  # noqa: S603 - fixed argv, no shell
             prune = [sys.executable, str(self._requirements.parent / PRUNE_SCRIPT), str(site_packages)]
             subprocess.run([*prune, *catalog.AWS_SERVICES], check=True)  # noqa: S603
+        compile_bytecode(site_packages, self._python)
         return True
 
 
@@ -115,8 +178,11 @@ def deps_layer_code(deps_root: Path, lock_file: Path) -> lambda_.Code:
         "-c",
         'printf "%s" "$LOCK_CONSTRAINTS" > /tmp/constraints.txt && '
         "pip install --no-cache-dir --no-compile -r requirements.txt -c /tmp/constraints.txt "
-        f"-t /asset-output/python && python {PRUNE_SCRIPT} /asset-output/python {' '.join(SERVICES)}",
+        f"-t /asset-output/python && python {PRUNE_SCRIPT} /asset-output/python {' '.join(SERVICES)} && "
+        # The image is the runtime's: its python writes the bytecode.
+        f"python {' '.join(BYTECODE_ARGS[1:])} /asset-output/python",
     ]
+    python = runtime_python()
     # The hash covers what decides the layer's content, so a lock change re-bundles it.
     digest = hashlib.sha256(
         "\n".join(
@@ -127,6 +193,8 @@ def deps_layer_code(deps_root: Path, lock_file: Path) -> lambda_.Code:
                 PYTHON_VERSION,
                 (deps_root / PRUNE_SCRIPT).read_text(),
                 *catalog.AWS_SERVICES,
+                # A layer built without bytecode is built again once the runtime's Python is here.
+                "bytecode" if python else "no bytecode",
             ]
         ).encode()
     ).hexdigest()
@@ -138,6 +206,6 @@ def deps_layer_code(deps_root: Path, lock_file: Path) -> lambda_.Code:
             platform="linux/arm64",
             command=docker_command,
             environment={"LOCK_CONSTRAINTS": constraints},
-            local=LocalPipBundler(requirements, constraints),
+            local=LocalPipBundler(requirements, constraints, python),
         ),
     )

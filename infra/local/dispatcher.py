@@ -65,21 +65,24 @@ class EventDispatcher:
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive and handle what is waiting on every subscriber queue; returns deliveries made."""
-        handled = 0
-        for function, (queue_url, dlq_url) in self.routes.items():
-            if self.is_ready is not None and not self.is_ready(function):
-                continue
-            messages = self.sqs.receive_message(
-                QueueUrl=queue_url,
-                MaxNumberOfMessages=10,
-                WaitTimeSeconds=wait_seconds,
-                AttributeNames=["ApproximateReceiveCount"],
-                VisibilityTimeout=0,
-            ).get("Messages", [])
-            for message in messages:
-                self._deliver(function, queue_url, dlq_url, message)
-                handled += 1
-        return handled
+        return sum(self.poll(function, wait_seconds) for function in self.routes)
+
+    def poll(self, function: str, wait_seconds: int = 0) -> int:
+        """Receive and handle what waits on one subscriber's queue (long polling for up to
+        `wait_seconds` when it is empty); returns deliveries made."""
+        if self.is_ready is not None and not self.is_ready(function):
+            return 0
+        queue_url, dlq_url = self.routes[function]
+        messages = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+            VisibilityTimeout=0,
+        ).get("Messages", [])
+        for message in messages:
+            self._deliver(function, queue_url, dlq_url, message)
+        return len(messages)
 
     def drain(self, max_rounds: int = 50) -> list[Delivery]:
         """Poll until every queue is empty (tests); returns this drain's deliveries."""

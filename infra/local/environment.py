@@ -64,13 +64,15 @@ def function_environment(
     return env
 
 
-def aws_client(service: str, moto_url: str) -> Any:
-    """A boto3 client on the local moto server, with explicit fake credentials."""
+def aws_client(service: str, moto_url: str, connections: int = 10) -> Any:
+    """A boto3 client on the local moto server, with explicit fake credentials; `connections`: how many
+    threads may use it at once without waiting (botocore's pool, 10 by default)."""
     import boto3
+    from botocore.config import Config
 
     session = boto3.session.Session(
         aws_access_key_id=FAKE_AWS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
-    return session.client(service, endpoint_url=moto_url)
+    return session.client(service, endpoint_url=moto_url, config=Config(max_pool_connections=connections))

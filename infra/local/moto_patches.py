@@ -19,11 +19,19 @@ And moto's EventBridge replays, made to replay what EventBridge replays (`replay
 moto sends every archived event to every rule of the bus, whatever the replay's time range and
 `Destination.FilterArns`; EventBridge sends only the events whose time is in the range, and only to
 the rules named (all rules when none is). Replayed events carry `replay-name`.
+
+And moto's server, kept from doing the same work again on every request (`server_hot_paths`), which
+under load (ProcessPayment, 32 clients) was most of its time: for every event and every target
+EventBridge's delivery parsed the target's input paths with jsonpath-ng, whose parser rebuilds its PLY
+tables each time it is made; and every request listed moto's package folder (a stat per service) to
+find its backend, under the lock that serializes all of the server's requests. A path now parses once
+(a parsed path is immutable; `find` does not change it) and the folder is listed once.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import uuid
 from collections.abc import Callable
@@ -175,5 +183,25 @@ def replays_like_eventbridge() -> Callable[[], None]:
 
     def undo() -> None:
         Replay.replay_events = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def server_hot_paths() -> Callable[[], None]:
+    """Parse each EventBridge input path once and list moto's backends once; returns a function that
+    undoes both. moto imports jsonpath's `parse` and calls `list_of_moto_modules` through their modules
+    at every use, so replacing the modules' attributes is enough."""
+    import jsonpath_ng.ext
+    from moto import backends
+
+    ext: Any = jsonpath_ng.ext  # re-exports `parse` without declaring it
+    parse, list_modules = ext.parse, backends.list_of_moto_modules
+    ext.parse = functools.lru_cache(maxsize=256)(parse)
+    modules = tuple(list_modules())
+    backends.list_of_moto_modules = lambda: modules
+
+    def undo() -> None:
+        ext.parse = parse
+        backends.list_of_moto_modules = list_modules
 
     return undo

@@ -7,6 +7,7 @@ The gateway, the event dispatcher and the scheduler all invoke through one Funct
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import json
@@ -212,6 +213,7 @@ class FunctionPool:
         self._idle: dict[str, list[Worker]] = {}
         self._count: dict[str, int] = {}
         self._all: set[Worker] = set()
+        self._waiting: dict[str, collections.deque[object]] = {}  # per function, the requests in line
         self._changed = threading.Condition()
         self._stopped = False
         self._ids = itertools.count(1)
@@ -270,16 +272,27 @@ class FunctionPool:
     def _acquire(self, fn: catalog.Function) -> tuple[Worker, float | None]:
         version = self._code.of(fn.name)
         with self._changed:
-            while True:
-                if self._stopped:
-                    raise InvocationError("error", "the local stack is stopping")
-                worker = self._take_idle(fn.name, version)
-                if worker is not None:
-                    return worker, None
-                if self._count.get(fn.name, 0) < self._max:
-                    self._count[fn.name] = self._count.get(fn.name, 0) + 1
-                    break
-                self._changed.wait()
+            # First come, first served: a request takes a worker only at the head of its function's line.
+            # Without the line, whichever thread woke first won, and a request could lose to newcomers
+            # again and again (32 clients on 4 workers: a p99 of 17 s for a p50 of 3 s).
+            line = self._waiting.setdefault(fn.name, collections.deque())
+            ticket = object()
+            line.append(ticket)
+            try:
+                while True:
+                    if self._stopped:
+                        raise InvocationError("error", "the local stack is stopping")
+                    if line[0] is ticket:
+                        worker = self._take_idle(fn.name, version)
+                        if worker is not None:
+                            return worker, None
+                        if self._count.get(fn.name, 0) < self._max:
+                            self._count[fn.name] = self._count.get(fn.name, 0) + 1
+                            break
+                    self._changed.wait()
+            finally:
+                line.remove(ticket)
+                self._changed.notify_all()  # the next in line may go
         try:
             worker = Worker(fn, self._env_factory(fn), self._root, version, self._sink_for(fn.name))
         except BaseException:

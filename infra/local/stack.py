@@ -48,6 +48,7 @@ from infra.local.web import LocalSite
 MAX_ATTEMPTS = 3  # per event and subscriber, then the subscriber's DLQ
 READY_TIMEOUT_S = 60.0
 DISPATCH_INTERVAL_S = 0.2
+DISPATCH_LONG_POLL_S = 2  # short enough for Ctrl-C to stop the loops promptly
 
 
 class StartupError(RuntimeError):
@@ -323,13 +324,19 @@ class LocalStack:
 
     def _start_loops(self, pool: FunctionPool, routes: dict[str, tuple[str, str]], tap: EventTap) -> None:
         dispatcher = build_dispatcher(
-            aws_client("sqs", self.settings.moto_url),
+            aws_client("sqs", self.settings.moto_url, connections=len(routes) + 2),  # a loop per queue
             routes,
             {name: pool.handler(name) for name in routes},
             self.console,
             is_ready=pool.available,
         )
-        self._every("dispatch", DISPATCH_INTERVAL_S, dispatcher.poll_once)
+        # One loop per subscriber, as each rule delivers on its own: a busy subscriber does not hold up
+        # the others, and an idle queue waits in a long poll instead of being asked five times a second
+        # (ten queues polled in turn were most of the moto server's requests, and all deliveries waited
+        # in one line).
+        for function in routes:
+            poll = functools.partial(dispatcher.poll, function, DISPATCH_LONG_POLL_S)
+            self._every(f"dispatch {function}", DISPATCH_INTERVAL_S, poll)
         self._every("bus", 0.3, functools.partial(self._print_events, tap))
         for fn in catalog.FUNCTIONS:
             if fn.schedule_minutes:

@@ -136,3 +136,33 @@ def test_a_missing_function_is_reported(pool: tuple[FunctionPool, list[str]]) ->
         functions.invoke("refund_payment", {})
 
     assert failure.value.kind == "missing"
+
+
+def test_requests_waiting_for_a_busy_function_are_served_in_arrival_order(tmp_path: Path) -> None:
+    """One container, busy: those who wait get it first come, first served, not whoever wakes first
+    (which let a request lose to later ones again and again under load)."""
+    import threading
+
+    write_function(tmp_path, 1)
+    env = {**base_environment(), "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    functions = FunctionPool(lambda fn: env, lambda name, line: None, root=tmp_path, max_per_function=1)
+    served: list[int] = []
+    try:
+        functions.invoke("get_payment", {})  # the container is warm: what follows only waits for it
+        holder = threading.Thread(target=functions.invoke, args=("get_payment", {"sleep": 1.0}))
+        holder.start()
+        time.sleep(0.2)
+
+        def wait_in_line(n: int) -> None:
+            functions.invoke("get_payment", {})
+            served.append(n)
+
+        waiting = [threading.Thread(target=wait_in_line, args=(n,)) for n in range(6)]
+        for thread in waiting:
+            thread.start()
+            time.sleep(0.05)  # arrivals in a known order, all before the holder is done
+        for thread in [holder, *waiting]:
+            thread.join(timeout=30)
+    finally:
+        functions.stop()
+    assert served == list(range(6))

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
-from infra.aws.bundling import LocalPipBundler, _pip_install_command, lock_constraints
+import pytest
+
+from infra.aws.bundling import (
+    PYTHON_VERSION,
+    LocalPipBundler,
+    NoRuntimePython,
+    _pip_install_command,
+    compile_bytecode,
+    lock_constraints,
+    runtime_python,
+)
 from tests.infra.stacks import REPO, Stage
 
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?P<extras>\[[^\]]+\])?==(?P<version>\S+)$")
@@ -80,3 +93,40 @@ def test_layers_synthesize_without_bundling(stage: Stage) -> None:
         assert props["CompatibleRuntimes"] == ["python3.14"]
         assert props["CompatibleArchitectures"] == ["arm64"]
         assert props["Content"]["S3Key"].endswith(".zip")
+
+
+def _layer(tmp_path: Path) -> Path:
+    site = tmp_path / "python"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("VALUE = 1\n")
+    return site
+
+
+def test_the_layer_ships_bytecode_checked_against_nothing(tmp_path: Path) -> None:
+    """Written by the given interpreter (the runtime's, in a real build), unchecked-hash: CDK zips assets
+    with fixed timestamps, so timestamp-checked .pyc would be stale on read-only /opt."""
+    site = _layer(tmp_path)
+    assert compile_bytecode(site, sys.executable)
+    cached = importlib.util.cache_from_source(str(site / "pkg" / "__init__.py"))
+    flags = int.from_bytes(Path(cached).read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, check_source off
+
+
+def test_without_the_runtimes_python_the_layer_is_built_without_bytecode_and_says_so(tmp_path: Path) -> None:
+    site = _layer(tmp_path)
+    with pytest.warns(NoRuntimePython, match=f"no CPython {PYTHON_VERSION}.*WITHOUT bytecode"):
+        assert not compile_bytecode(site, None)
+    assert not list(site.rglob("*.pyc"))
+
+
+def test_the_runtimes_python_is_the_runtimes_version_or_none() -> None:
+    python = runtime_python()
+    if python is None:
+        return  # this machine has none: the build says so (test above)
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == PYTHON_VERSION

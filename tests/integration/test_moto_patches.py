@@ -49,3 +49,20 @@ def test_a_committed_transaction_applies_every_write(aws):
     )
     assert _get(db, "changed") == _item("changed", status="after")
     assert _get(db, "created") == _item("created")
+
+
+def test_the_servers_hot_paths_parse_and_list_once_and_answer_the_same():
+    from jsonpath_ng import ext
+    from moto import backends
+
+    from infra.local.moto_patches import server_hot_paths
+
+    listed = list(backends.list_of_moto_modules())
+    undo = server_hot_paths()
+    try:
+        assert ext.parse("$.detail") is ext.parse("$.detail")
+        assert ext.parse("$.detail").find({"detail": {"a": 1}})[0].value == {"a": 1}
+        assert list(backends.list_of_moto_modules()) == listed
+    finally:
+        undo()
+    assert ext.parse("$.detail") is not ext.parse("$.detail")

@@ -37,9 +37,15 @@ def tracing_enabled() -> bool:
     return "AWS_XRAY_DAEMON_ADDRESS" in os.environ
 
 
+# What our code calls out with: the AWS SDK and Stripe's SDK (over requests). Patching only these, not
+# every library the X-Ray SDK knows, saves about 80 ms of each on-demand cold start (each patch imports
+# the library it patches) and traces the same calls.
+TRACED_LIBRARIES = ("botocore", "requests")
+
+
 class Traced:
     """The function's handler with Powertools Tracer around it, built on the first invocation rather
-    than at import: the X-Ray SDK and its patching cost ~150 ms of cold start, and nothing is traced
+    than at import: the X-Ray SDK and its patching cost ~70-150 ms of cold start, and nothing is traced
     before the first request. Under SnapStart it is built before the snapshot (payments.snapstart)."""
 
     def __init__(self, handler: Callable[[dict[str, Any], Any], Any]) -> None:
@@ -52,7 +58,7 @@ class Traced:
         if tracing_enabled():
             from aws_lambda_powertools import Tracer
 
-            self._wrapped = Tracer().capture_lambda_handler(self._handler)
+            self._wrapped = Tracer(patch_modules=TRACED_LIBRARIES).capture_lambda_handler(self._handler)
         else:
             self._wrapped = self._handler
 

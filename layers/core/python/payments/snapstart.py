@@ -64,8 +64,13 @@ def prime(extra: Callable[[], Any] | None = None) -> bool:
 def warm_up() -> None:
     """Everything the first request of this function would load, judged from what it is wired to."""
     from payments.adapters.aws import client
+    from payments.domain import events
+    from payments.domain.risk_rules import StrictModel
 
     config = settings()
+    # The models' validators, which on-demand functions build on first use (payments.domain.events).
+    events.build_models()
+    events.build_models(StrictModel)
     if any(
         (
             config.payments_table,

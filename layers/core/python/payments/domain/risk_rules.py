@@ -61,11 +61,12 @@ Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class StrictModel(BaseModel):
+    # Built on first use, like the event models (payments.domain.events).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
-class VelocityLimit(_Strict):
+class VelocityLimit(StrictModel):
     """At most `max_attempts` payment attempts and `max_declines` declines per `window_seconds`."""
 
     max_attempts: Limit
@@ -73,13 +74,13 @@ class VelocityLimit(_Strict):
     window_seconds: WindowSeconds
 
 
-class VelocityRules(_Strict):
+class VelocityRules(StrictModel):
     customer: VelocityLimit = VelocityLimit(max_attempts=20, max_declines=5, window_seconds=3600)
     card_fingerprint: VelocityLimit = VelocityLimit(max_attempts=10, max_declines=4, window_seconds=3600)
     source_ip: VelocityLimit = VelocityLimit(max_attempts=50, max_declines=10, window_seconds=3600)
 
 
-class CardTestingLimit(_Strict):
+class CardTestingLimit(StrictModel):
     """Card testing: many declines, or many distinct cards, from one customer or one IP address."""
 
     max_declines: Limit
@@ -87,14 +88,14 @@ class CardTestingLimit(_Strict):
     window_seconds: WindowSeconds
 
 
-class CardTestingRules(_Strict):
+class CardTestingRules(StrictModel):
     customer: CardTestingLimit = CardTestingLimit(max_declines=5, max_distinct_cards=4, window_seconds=86400)
     source_ip: CardTestingLimit = CardTestingLimit(
         max_declines=10, max_distinct_cards=8, window_seconds=86400
     )
 
 
-class AmountLimit(_Strict):
+class AmountLimit(StrictModel):
     max_per_payment: MoneyLimit
     max_per_customer_per_day: MoneyLimit  # the UTC day's total of the customer's payments
 
@@ -106,7 +107,7 @@ class AmountLimit(_Strict):
         return day
 
 
-class ReviewRules(_Strict):
+class ReviewRules(StrictModel):
     """What sends a payment to review (held, authorized only, until an admin decides) rather than
     through or to a block."""
 
@@ -131,7 +132,7 @@ FunctionName = Annotated[
 ]
 
 
-class ExternalHook(_Strict):
+class ExternalHook(StrictModel):
     """An external risk service, a Lambda function asked with the payment's facts before authorization."""
 
     function_name: FunctionName
@@ -139,7 +140,7 @@ class ExternalHook(_Strict):
     on_failure: Decision = "review"  # what an error, a timeout or a bad answer counts as
 
 
-class RiskRules(_Strict):
+class RiskRules(StrictModel):
     version: Annotated[StrictInt, Field(ge=0)] = Field(
         0, description="0: the defaults, never stored; each stored change adds one"
     )
@@ -194,7 +195,7 @@ Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_utc
 BlocklistEntryId = Annotated[str, StringConstraints(pattern=r"^blk_[a-z0-9]{1,64}$")]
 
 
-class BlocklistEntry(_Strict):
+class BlocklistEntry(StrictModel):
     entry_id: BlocklistEntryId
     kind: BlocklistKind
     value: str
@@ -228,7 +229,7 @@ class BlocklistEntry(_Strict):
 AuditAction = Literal["rules_replaced", "blocklist_entry_added", "blocklist_entry_removed"]
 
 
-class AuditRecord(_Strict):
+class AuditRecord(StrictModel):
     """One change of the rules or the blocklist: who, when, and the thing before and after it."""
 
     change_id: str  # derived from the request's Idempotency-Key: a retry finds its own change
