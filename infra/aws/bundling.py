@@ -33,7 +33,8 @@ from infra import catalog
 
 PLATFORM = "manylinux2014_aarch64"
 # The newest runtime CDK knows. SnapStart takes Python 3.12 and later, and every locked dependency
-# ships a wheel for it (the compiled ones cp314 or abi3 manylinux2014 aarch64): this module's pip
+# ships a wheel for it (the compiled ones, pydantic-core, cryptography and cffi, as cp314 or abi3
+# manylinux2014 aarch64 wheels): this module's pip
 # command resolves the whole layer for 3.14.
 PYTHON_VERSION = "3.14"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
