@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import Page
 from payments.domain.dispute import DisputeRecord, EvidenceFile
 from payments.domain.errors import ConcurrentUpdate
@@ -102,14 +102,7 @@ def record_from_item(item: dict[str, Any]) -> DisputeRecord:
     )
 
 
-class DynamoDisputes:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoDisputes(TableAdapter):
     def get(self, dispute_id: str) -> DisputeRecord | None:
         item = self._db.get_item(TableName=self.table, Key=_key(dispute_id), ConsistentRead=True).get("Item")
         return record_from_item(item) if item else None

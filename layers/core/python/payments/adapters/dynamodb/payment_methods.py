@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import BeforeSave, MethodOwner, Page
 from payments.domain.card import Card
 from payments.domain.errors import NotFound
@@ -81,14 +81,7 @@ def method_from_item(item: dict[str, Any]) -> SavedPaymentMethod:
     )
 
 
-class DynamoPaymentMethodOwners:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoPaymentMethodOwners(TableAdapter):
     def owner_of(self, payment_method_id: str) -> MethodOwner | None:
         item = self._get(_owner_key(payment_method_id))
         return _owner(item) if item else None

@@ -27,6 +27,7 @@ from payments.adapters.dynamodb.shards import (
     merge,
     sharded,
 )
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import Page, RefundWrite
 from payments.domain.errors import ConcurrentUpdate, Conflict, InvalidCursor, StoreUnavailable
 from payments.domain.events import DomainEvent
@@ -224,14 +225,7 @@ def created_before_on_index(table: str, family: str, before: str, limit: int) ->
 # ----------------------------------------------------------------------------- repository
 
 
-class DynamoPaymentRepository:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoPaymentRepository(TableAdapter):
     def get(self, payment_id: str) -> Payment | None:
         response = self._db.get_item(TableName=self.table, Key=payment_key(payment_id), ConsistentRead=True)
         item = response.get("Item")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.domain.errors import ConcurrentUpdate
 from payments.domain.payout import Payout, PayoutStatus
 
@@ -58,14 +58,7 @@ def payout_from_item(item: dict[str, Any]) -> Payout:
     )
 
 
-class DynamoPayouts:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoPayouts(TableAdapter):
     def get(self, payout_id: str) -> Payout | None:
         item = self._db.get_item(TableName=self.table, Key=_key(payout_id), ConsistentRead=True).get("Item")
         return payout_from_item(item) if item else None

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import Page
 from payments.domain.reconciliation import (
     Difference,
@@ -160,14 +160,7 @@ def difference_from_item(item: dict[str, Any]) -> Difference:
     )
 
 
-class DynamoReconciliationRuns:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoReconciliationRuns(TableAdapter):
     def get(self, run_id: str) -> ReconciliationRun | None:
         response = self._db.get_item(
             TableName=self.table,

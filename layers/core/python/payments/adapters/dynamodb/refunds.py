@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.payments import (
     AWAITING_STRIPE,
     PREFIX,
@@ -22,18 +21,12 @@ from payments.adapters.dynamodb.payments import (
     refund_put,
 )
 from payments.adapters.dynamodb.reads import get_together
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.domain.payment import Payment
 from payments.domain.refund import Refund, RefundChanged
 
 
-class DynamoRefunds:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoRefunds(TableAdapter):
     def get(self, payment_id: str, refund_id: str) -> Refund | None:
         response = self._db.get_item(
             TableName=self.table, Key=refund_key(payment_id, refund_id), ConsistentRead=True

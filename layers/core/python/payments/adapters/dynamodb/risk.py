@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item
 from payments.adapters.dynamodb.reads import get_together
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import BlocklistRecord, Page, StoredRules
 from payments.domain.errors import ConcurrentUpdate, Conflict, NotFound, StoreUnavailable
 from payments.domain.risk_rules import (
@@ -102,16 +102,7 @@ def _audit_from(values: Mapping[str, Any]) -> AuditRecord:
     return AuditRecord.model_validate({k: values.get(k) for k in AuditRecord.model_fields})
 
 
-class _RiskTable:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
-
-class DynamoRiskPolicy(_RiskTable):
+class DynamoRiskPolicy(TableAdapter):
     """The checks' side: the rules, cached for `cache_seconds` of `clock` (wall-clock seconds), and the
     blocklist, read key by key and never cached."""
 
@@ -150,7 +141,7 @@ class DynamoRiskPolicy(_RiskTable):
         return found
 
 
-class DynamoRiskAdmin(_RiskTable):
+class DynamoRiskAdmin(TableAdapter):
     """The admin API's side: consistent reads, conditional writes, each with its audit item."""
 
     def stored_rules(self) -> StoredRules:

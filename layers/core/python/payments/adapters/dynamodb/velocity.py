@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from payments.adapters.aws import client
 from payments.adapters.dynamodb.codec import from_item, to_item, value
+from payments.adapters.dynamodb.table import TableAdapter
 from payments.application.ports import DayAmount, DayTotal, Subject, VelocityHistory
 from payments.domain.errors import StoreUnavailable
 from payments.domain.risk_rules import MAX_WINDOW_SECONDS
@@ -74,14 +74,7 @@ def _day_end(day: str) -> int:
     return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) + DAY
 
 
-class DynamoVelocity:
-    def __init__(self, table: str) -> None:
-        self.table = table
-
-    @property
-    def _db(self) -> Any:
-        return client("dynamodb")
-
+class DynamoVelocity(TableAdapter):
     def count_attempt(
         self, windows: Mapping[Subject, int], card: str | None, at: str
     ) -> dict[Subject, VelocityHistory]:
