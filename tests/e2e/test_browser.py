@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -329,6 +329,101 @@ def test_the_trial_balance_page_shows_zero(page: Any, site: str, frontend: Front
     assert trial.text_content() == "0.00 USD (balanced)"
     assert "sales" in page.get_by_role("table", name=re.compile("Balances")).text_content()
     screenshot(page, "console-ledger")
+
+
+def usd(minor: int) -> str:
+    """As the console shows an amount: the major unit, two decimals, the code."""
+    return f"{'-' if minor < 0 else ''}{abs(minor) // 100}.{abs(minor) % 100:02d} USD"
+
+
+def booked_days(frontend: Frontend, payment_ids: set[str], first: date, last: date) -> set[str]:
+    """The UTC days the journal booked the payments' sales on (every page of the period), once all are."""
+    booked: dict[str, str] = {}
+    cursor = None
+    while True:
+        query = f"currency=usd&from={first}&to={last}&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        page = frontend.admin.get(f"/ledger/entries?{query}").json
+        for entry in page["data"]:
+            if entry["payment_id"] in payment_ids and any(
+                line["account"] == "sales" for line in entry["lines"]
+            ):
+                booked[entry["payment_id"]] = entry["occurred_at"][:10]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return set(booked.values()) if booked.keys() == payment_ids else set()
+
+
+def test_balances_over_time_are_drawn_and_tabled(page: Any, site: str, frontend: Frontend) -> None:
+    paid = {frontend.pay("pm_card_visa", amount).json["id"] for amount in (4200, 1750)}
+    paid_on = datetime.now(UTC).date()
+    # Booked on the day paid or, just before midnight UTC, the next: the chart ends on the last one.
+    days = wait_for(lambda: booked_days(frontend, paid, paid_on, paid_on + timedelta(days=1)), "the books")
+    last = date.fromisoformat(max(days))
+    first = last - timedelta(days=2)
+    sign_in_console(page, site, "#/ledger")
+    page.get_by_label("From (UTC day)").fill(first.isoformat())
+    page.get_by_label("To (UTC day)").fill(last.isoformat())
+    period = f"/ledger/balances?currency=usd&from={first}&to={last}"
+
+    def drawn_as_the_books_stand() -> list[str] | None:
+        before = frontend.admin.get(period).json["accounts"]
+        page.get_by_role("button", name=re.compile("Balances over time")).click()
+        table = page.get_by_role("table", name=re.compile("Closing balances per day"))
+        table.wait_for()
+        headings: list[str] = table.locator("thead th").all_text_contents()
+        closing = table.locator("tbody tr").last.locator("td").all_text_contents()
+        after = frontend.admin.get(period).json["accounts"]
+        # Bookings of earlier tests may still land: compare with books that stood still meanwhile.
+        if before != after:
+            return None
+        books = {a["account"]: a["balance"] for a in after}
+        assert closing == [last.isoformat(), *(usd(books[account]) for account in headings[1:])]
+        assert {account for account, balance in books.items() if balance} <= set(headings[1:])
+        return headings
+
+    accounts = wait_for(drawn_as_the_books_stand, "books standing still")[1:]
+    assert {"sales", "stripe_balance"} <= set(accounts)
+    rows = page.get_by_role("table", name=re.compile("Closing balances")).locator("tbody tr")
+    assert [rows.nth(i).locator("td").first.text_content() for i in range(rows.count())] == [
+        (first + timedelta(days=n)).isoformat() for n in range(3)
+    ]
+    chart = page.locator("#over-time svg[role=img]")
+    lines = chart.locator("polyline.series")
+    assert [lines.nth(i).get_attribute("data-series") for i in range(lines.count())] == accounts
+    for i in range(lines.count()):
+        assert len(lines.nth(i).get_attribute("points").split()) == 3
+    assert chart.locator("title").first.text_content() == "Closing balances per day, USD"
+    assert page.locator("[style]").count() == 0
+    screenshot(page, "console-ledger-over-time")
+
+
+RUNNING_SUMS = """async () => {
+  const { closings } = await import("./views/ledger.js");
+  const day = (sales, fees) => ({ accounts: [
+    { account: "stripe_balance", balance: -sales - fees }, { account: "sales", balance: sales },
+    { account: "stripe_fees", balance: fees }, { account: "bank", balance: 0 }] });
+  const found = closings(["d1", "d2", "d3"], [day(-1000, 59), day(0, 0), day(-2550, 104)]);
+  let beyond = null;
+  const huge = day(-(2 ** 52), 0);
+  try { closings(["d1", "d2"], [huge, huge]); } catch (error) { beyond = error.message; }
+  return { accounts: found.accounts, beyond,
+           rows: found.rows.map((row) => [row.day, ...found.accounts.map((a) => row.closing.get(a))]) };
+}"""
+
+
+def test_balances_over_time_add_the_days_up_and_refuse_more_than_a_month(page: Any, site: str) -> None:
+    sign_in_console(page, site, "#/ledger")
+    # The days the stack can book on are today's only: the running sums are checked on answers made up here.
+    summed = page.evaluate(RUNNING_SUMS)
+    assert summed["accounts"] == ["stripe_balance", "sales", "stripe_fees"]
+    assert summed["rows"] == [["d1", 941, -1000, 59], ["d2", 941, -1000, 59], ["d3", 3387, -3550, 163]]
+    assert "beyond exact integers" in summed["beyond"]
+    page.get_by_label("From (UTC day)").fill("2026-01-01")
+    page.get_by_label("To (UTC day)").fill("2026-02-01")
+    page.get_by_role("button", name=re.compile("Balances over time")).click()
+    alert = page.locator("#over-time, [role=alert]").filter(has_text="at most 31 days")
+    alert.wait_for()
+    assert page.locator("#over-time svg").count() == 0
 
 
 def test_a_description_with_a_script_is_shown_as_text(page: Any, site: str, frontend: Frontend) -> None:

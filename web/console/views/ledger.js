@@ -1,16 +1,93 @@
 // The books: each account's balance and the trial balance (which must be zero) per currency and period,
-// the journal, and the reconciliation runs with their differences.
+// the balances over time (a chart and its table), the journal, and the reconciliation runs with their
+// differences.
+import { lineChart } from "../chart.js";
 import { definitions, field, h, json, money, problemView, replace, table, when } from "../dom.js";
 
 const today = () => new Date().toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+// Balances over time ask the API once per day: at most a month of calls, a few at a time.
+export const MAX_CHART_DAYS = 31;
+const PARALLEL_CALLS = 4;
+
+// The UTC days from `first` to `last` (YYYY-MM-DD, inclusive); [] when `last` is before `first`.
+function days(first, last) {
+  const start = Date.parse(`${first}T00:00:00Z`);
+  const end = Date.parse(`${last}T00:00:00Z`);
+  const found = [];
+  for (let t = start; t <= end; t += DAY_MS) found.push(new Date(t).toISOString().slice(0, 10));
+  return found;
+}
+
+async function eachLimited(items, limit, call) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await call(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// Each day's closing balance per account, counted from the period's first day: the API sums a period's
+// journal (it keeps no opening balance), so one call per day gives that day's movement, exact, and a
+// running sum of those integers gives the closings. Days after today (UTC) have no closing yet.
+async function closingBalances(api, currency, first, last) {
+  const shown = days(first, last < today() ? last : today());
+  const movements = await eachLimited(shown, PARALLEL_CALLS, (day) => api.get("/ledger/balances", { currency, from: day, to: day }));
+  return closings(shown, movements);
+}
+
+// `movements[i]`: the balances answer of `shown[i]` alone. Each row holds every account's running sum.
+export function closings(shown, movements) {
+  const running = new Map();
+  const rows = movements.map((answer, i) => {
+    for (const { account, balance } of answer.accounts) {
+      const total = (running.get(account) ?? 0) + balance;
+      if (!Number.isSafeInteger(total)) throw new Error(`${account}: a balance beyond exact integers`);
+      running.set(account, total);
+    }
+    return { day: shown[i], closing: new Map(running) };
+  });
+  // The accounts that moved in the period: the others stay at zero throughout.
+  const accounts = [...running.keys()].filter((account) => rows.some((row) => row.closing.get(account) !== 0));
+  return { rows, accounts };
+}
+
+function balancesOverTime(currency, first, last, { rows, accounts }) {
+  const c = currency;
+  const heading = h("h3", { id: "over-time-title" }, `Balances over time, ${c.toUpperCase()}, ${first} to ${rows.length ? rows[rows.length - 1].day : last}`);
+  const note = h("p", { class: "muted" }, `Each UTC day's closing balance, counted from ${first} (the books are summed per period; there is no opening balance). At most ${MAX_CHART_DAYS} days; days after today are left out.`);
+  if (!rows.length || !accounts.length) return h("section", { "aria-labelledby": "over-time-title", id: "over-time" }, heading, note, h("p", {}, "No account moved in this period."));
+  const series = accounts.map((account) => ({ name: account, values: rows.map((row) => row.closing.get(account)) }));
+  return h(
+    "section",
+    { "aria-labelledby": "over-time-title", id: "over-time" },
+    heading,
+    note,
+    lineChart({
+      title: `Closing balances per day, ${c.toUpperCase()}`,
+      description: "The same numbers are in the table below.",
+      labels: rows.map((row) => row.day),
+      series,
+      format: (value) => money(value, c),
+    }),
+    table("Closing balances per day (debits positive, credits negative)", ["Day", ...accounts], rows.map((row) => [row.day, ...accounts.map((account) => money(row.closing.get(account), c))])),
+  );
+}
 
 export async function ledgerView(api, root) {
   const currency = h("input", { name: "currency", value: "usd", size: 4, maxlength: 3, required: true });
   const from = h("input", { name: "from", type: "date", value: today(), required: true });
   const to = h("input", { name: "to", type: "date", value: today(), required: true });
   const results = h("div");
+  const overTime = h("div");
+  const period = () => ({ currency: currency.value.trim().toLowerCase(), from: from.value, to: to.value });
   async function load() {
-    const query = { currency: currency.value.trim().toLowerCase(), from: from.value, to: to.value };
+    const query = period();
     try {
       const [books, journal] = await Promise.all([api.get("/ledger/balances", query), api.get("/ledger/entries", { ...query, limit: 20 })]);
       const c = books.currency;
@@ -25,12 +102,35 @@ export async function ledgerView(api, root) {
       replace(results, problemView(error));
     }
   }
-  const form = h("form", { class: "panel inline", "aria-label": "Ledger period" }, field("Currency", currency), field("From (UTC day)", from), field("To (UTC day)", to), h("button", { type: "submit" }, "Show balances"));
+  async function chart() {
+    const query = period();
+    const count = days(query.from, query.to).length;
+    if (!count) {
+      replace(overTime, problemView({ title: "The period ends before it starts", detail: `${query.to} is before ${query.from}.` }));
+      return;
+    }
+    if (count > MAX_CHART_DAYS) {
+      replace(overTime, problemView({ title: `Balances over time cover at most ${MAX_CHART_DAYS} days`, detail: `${query.from} to ${query.to} is ${count} days: choose a shorter period.` }));
+      return;
+    }
+    replace(overTime, h("p", { role: "status" }, "Reading the balances day by day..."));
+    try {
+      const found = await closingBalances(api, query.currency, query.from, query.to);
+      replace(overTime, balancesOverTime(query.currency, query.from, query.to, found));
+    } catch (error) {
+      replace(overTime, problemView(error));
+    }
+  }
+  const overTimeButton = h("button", { type: "button", class: "secondary" }, `Balances over time (up to ${MAX_CHART_DAYS} days)`);
+  const form = h("form", { class: "panel inline", "aria-label": "Ledger period" }, field("Currency", currency), field("From (UTC day)", from), field("To (UTC day)", to), h("button", { type: "submit" }, "Show balances"), overTimeButton);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     load();
   });
-  replace(root, h("h2", {}, "Ledger"), form, results);
+  overTimeButton.addEventListener("click", () => {
+    if (form.reportValidity()) chart();
+  });
+  replace(root, h("h2", {}, "Ledger"), form, overTime, results);
   await load();
 }
 
