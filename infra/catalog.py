@@ -391,9 +391,10 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(
         "list_payments",
-        "List payments: a customer's own, or any customer's/status for admins",
+        "List payments: a customer's own, or any customer's/status/order's for admins",
         route=Route("GET", "/payments"),
-        # by_status holds keys only: the page's payments are then read by key (TransactGetItems).
+        # by_status holds keys only: the page's payments are then read by key (TransactGetItems); an
+        # order's payment is its ORDER# claim, then the payment it names (two GetItems).
         tables={PAYMENTS: Access.of(Op.GET, query_indexes=("by_customer", "by_status"))},
         secrets=(CURSOR_KEY,),
         snapstart=True,

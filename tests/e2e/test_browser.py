@@ -566,3 +566,20 @@ def assert_every_control_is_labelled(page: Any) -> None:
             .map((e) => e.outerHTML)"""
     )
     assert unlabelled == []
+
+
+def test_an_admin_finds_a_paid_payment_by_its_order(page: Any, site: str, frontend: Frontend) -> None:
+    paid = frontend.pay("pm_card_visa", 1800).json
+    other = frontend.pay("pm_card_visa", 1900).json
+    assert paid["status"] == other["status"] == "succeeded"
+    sign_in_console(page, site, "#/payments")
+    page.get_by_role("table", name=re.compile(r"^Payments \(")).wait_for()  # the first listing, by status
+
+    page.get_by_label(re.compile("^Order id")).fill(paid["order_id"])
+    page.get_by_role("button", name="Find payments").click()
+
+    found = page.get_by_role("table", name=f"Payment of order {paid['order_id']} (1)")
+    found.wait_for()
+    assert found.get_by_role("link").all_text_contents() == [paid["id"]]
+    assert "succeeded" in found.text_content()
+    assert other["id"] not in found.text_content()

@@ -34,7 +34,8 @@ CODE_DOES: dict[str, dict[str, str]] = {
         # The checks before Stripe: rules and blocklist read, velocity counters counted and queried.
         "risk": "GetItem Query PutItem UpdateItem",
     },
-    # by_status holds keys only: a page's payments are read by key after the query.
+    # by_status holds keys only: a page's payments are read by key after the query. An order's payment:
+    # GetItem of its ORDER# claim, then of the STATE it names.
     "list_payments": {
         "payments": "GetItem",
         "payments/index/by_customer": "Query",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
 from payments.adapters.dynamodb.shards import STATUS_SHARDS, shard_of
-from tests.support.api import call
+from tests.support.api import ApiResponse, call
 
 
 def make_payment(sub: str = "cus_alice", **overrides) -> dict:
@@ -131,3 +132,107 @@ def test_a_status_cursor_is_refused_for_another_status(aws, emulator):
 def test_unauthenticated_request_is_401(aws, emulator):
     response = call("GET", "/payments", sub=None)
     assert response.status == 401
+
+
+# --------------------------------------------------------------------------- an order's payment (admins)
+
+
+def _by_order(order_id: str, extra: str = "", **who: Any) -> ApiResponse:
+    """GET /payments?order_id=..., by an admin unless `who` says otherwise."""
+    return call(
+        "GET", "/payments", query=f"order_id={order_id}{extra}", **(who or {"sub": "admin", "admin": True})
+    )
+
+
+def test_admin_finds_an_orders_payment(aws, emulator):
+    paid = make_payment(order_id="order-find-1")
+    make_payment(order_id="order-find-2")
+    found = _by_order("order-find-1")
+    assert found.status == 200, found.body
+    assert [p["id"] for p in found.body["data"]] == [paid["id"]]
+    assert found.body["data"][0]["order_id"] == "order-find-1"
+    assert found.body["data"][0]["status"] == "succeeded"
+    assert found.body["next_cursor"] is None
+
+
+def test_an_orders_payment_is_its_current_one_after_a_retry(aws, emulator):
+    declined = call(
+        "POST",
+        "/payments",
+        body={
+            "order_id": "order-retried",
+            "amount": 1000,
+            "currency": "eur",
+            "payment_method_id": "pm_card_chargeDeclined",
+        },
+    )
+    assert declined.status == 402, declined.body
+    # Declined: the claim is released and still names that payment.
+    (failed,) = _by_order("order-retried").body["data"]
+    assert (failed["id"], failed["status"]) == (declined.body["payment_id"], "failed")
+    retried = make_payment(order_id="order-retried")
+    # The retry took the claim: the failed attempt is no longer found by the order.
+    assert [p["id"] for p in _by_order("order-retried").body["data"]] == [retried["id"]]
+
+
+def test_an_order_no_payment_claimed_is_an_empty_list(aws, emulator):
+    make_payment(order_id="order-paid")
+    response = _by_order("order-never-paid")
+    assert response.status == 200, response.body
+    assert response.body == {"data": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("who", [{"sub": "cus_alice"}, {"sub": "svc_orders", "service": True}])
+def test_only_admins_find_payments_by_order(aws, emulator, who):
+    make_payment(order_id="order-own")
+    for order_id in ("order-own", "order-never-paid"):
+        # Refused alike for the caller's own order and for one nobody paid: nothing is told.
+        response = _by_order(order_id, **who)
+        assert response.status == 403, response.body
+        assert response.body["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    "order_id",
+    ["", "a" * 65, "order%201", "order%2F1", "ord%C3%A9r", "order.1"],
+    ids=["empty", "too-long", "space", "slash", "non-ascii", "dot"],
+)
+def test_a_bad_order_id_is_a_400(aws, emulator, order_id):
+    response = _by_order(order_id)
+    assert response.status == 400, response.body
+    assert response.body["code"] == "validation_error"
+    assert [e["field"] for e in response.body["errors"]] == ["query.order_id"]
+
+
+def test_order_id_is_the_longest_an_order_id_may_be(aws, emulator):
+    longest = "o" * 64
+    paid = make_payment(order_id=longest)
+    assert [p["id"] for p in _by_order(longest).body["data"]] == [paid["id"]]
+
+
+@pytest.mark.parametrize(
+    ("extra", "fields"),
+    [
+        ("&customer_id=cus_alice", ["customer_id"]),
+        ("&status=succeeded", ["status"]),
+        ("&customer_id=cus_alice&status=succeeded", ["customer_id", "status"]),
+    ],
+)
+def test_order_id_takes_no_other_filter(aws, emulator, extra, fields):
+    make_payment(order_id="order-combined")
+    response = _by_order("order-combined", extra)
+    assert response.status == 400, response.body
+    assert response.body["code"] == "validation_error"
+    assert [e["field"] for e in response.body["errors"]] == fields
+
+
+def test_no_cursor_continues_an_orders_lookup(aws, emulator):
+    for _ in range(2):
+        make_payment(sub="cus_carol")
+    cursor = call("GET", "/payments", query="customer_id=cus_carol&limit=1", sub="admin", admin=True).body[
+        "next_cursor"
+    ]
+    assert cursor
+    response = _by_order("order-any", f"&cursor={cursor}")
+    assert response.status == 400
+    assert response.body["code"] == "invalid_cursor"

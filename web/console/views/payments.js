@@ -25,16 +25,15 @@ export async function paymentsView(api, root) {
   let cursor = null;
 
   async function search(more = false) {
-    const query = { customer_id: customer.value.trim(), status: status.value, limit: 50, cursor: more ? cursor : null };
+    // An order is looked up exactly (its current payment); the API takes no other filter with it.
+    const wanted = order.value.trim();
+    const query = wanted ? { order_id: wanted } : { customer_id: customer.value.trim(), status: status.value, limit: 50, cursor: more ? cursor : null };
     try {
       const page = await api.get("/payments", query);
       cursor = page.next_cursor;
-      // The API lists by customer or status; the order is found among what it listed.
-      const wanted = order.value.trim();
-      const payments = wanted ? page.data.filter((p) => p.order_id === wanted) : page.data;
       replace(
         results,
-        table(`Payments (${payments.length}${wanted ? ` of ${page.data.length} listed, order ${wanted}` : ""})`, PAYMENT_HEADINGS, paymentRows(payments)),
+        table(wanted ? `Payment of order ${wanted} (${page.data.length})` : `Payments (${page.data.length})`, PAYMENT_HEADINGS, paymentRows(page.data)),
         cursor ? h("button", { type: "button", class: "secondary", onclick: () => search(true) }, "Next page") : null,
       );
     } catch (error) {
@@ -42,7 +41,7 @@ export async function paymentsView(api, root) {
     }
   }
 
-  const form = h("form", { class: "panel inline", role: "search", "aria-label": "Find payments" }, field("Customer id", customer), field("Status", status), field("Order id (among those listed)", order), h("button", { type: "submit" }, "Find payments"));
+  const form = h("form", { class: "panel inline", role: "search", "aria-label": "Find payments" }, field("Customer id", customer), field("Status", status), field("Order id (exact: its current payment; customer and status not used)", order), h("button", { type: "submit" }, "Find payments"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     search();

@@ -76,6 +76,9 @@ class PaymentRepository(Protocol):
 
     def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]: ...
 
+    def payment_of_order(self, order_id: str) -> Payment | None:
+        """As PaymentReader.payment_of_order."""
+
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first."""
 
@@ -103,6 +106,11 @@ class PaymentReader(Protocol):
     ) -> Page[Payment]: ...
 
     def list_by_status(self, status: str, limit: int, start: dict[str, Any] | None) -> Page[Payment]: ...
+
+    def payment_of_order(self, order_id: str) -> Payment | None:
+        """The payment the order's claim names: its live payment, or, when none is live, the last one
+        that claimed it (failed or canceled). None: no payment ever claimed the order. Earlier payments
+        a later one replaced on the claim are not found this way."""
 
 
 class PaymentGateway(Protocol):

@@ -1,4 +1,4 @@
-"""Read side: one payment (with refunds), a customer's payments, a payment's history."""
+"""Read side: one payment (with refunds), a customer's payments, an order's payment, a payment's history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from payments.application.ports import Page, PaymentReader
-from payments.domain.errors import FieldError, NotFound, ValidationFailed
+from payments.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from payments.domain.events import DomainEvent
 from payments.domain.payment import Payment, PaymentStatus
 from payments.domain.refund import Refund
@@ -47,12 +47,16 @@ class ListQuery:
     customer_id: str | None
     status: PaymentStatus | None
     limit: int
+    order_id: str | None = None
 
 
 def list_payments(
     reader: PaymentReader, query: ListQuery, start: dict[str, Any] | None, *, viewer: str, admin: bool
 ) -> Page[Payment]:
-    """Customers see their own payments; admins any customer's, or all payments in one status."""
+    """Customers see their own payments; admins any customer's, all payments in one status, or an
+    order's payment."""
+    if query.order_id is not None:
+        return _order_payment(reader, query.order_id, query, admin=admin)
     customer = query.customer_id
     if not admin:
         if customer not in (None, viewer):
@@ -65,5 +69,20 @@ def list_payments(
             return Page([p for p in page.items if p.status == query.status], page.next_key)
         return page
     if query.status is None:
-        raise ValidationFailed([FieldError("customer_id", "admins list by customer_id or by status")])
+        raise ValidationFailed([FieldError("customer_id", "admins list by customer_id, status or order_id")])
     return reader.list_by_status(str(query.status), query.limit, start)
+
+
+def _order_payment(reader: PaymentReader, order_id: str, query: ListQuery, *, admin: bool) -> Page[Payment]:
+    """The order's payment as its claim names it (PaymentReader.payment_of_order), as a one-page list:
+    an order nobody paid is an empty list, not a missing resource."""
+    if not admin:
+        # Refused whatever the order: the answer says nothing of whose it is, or whether it exists.
+        raise Forbidden("only payments admins find payments by order", param="order_id")
+    # An exact lookup: a filter beside it could only hide the one payment it finds.
+    others = {"customer_id": query.customer_id, "status": query.status}
+    stated = [name for name, given in others.items() if given is not None]
+    if stated:
+        raise ValidationFailed([FieldError(name, "not allowed with order_id") for name in stated])
+    payment = reader.payment_of_order(order_id)
+    return Page([payment] if payment is not None else [], None)

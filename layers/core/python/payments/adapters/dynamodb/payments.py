@@ -356,6 +356,15 @@ class DynamoPaymentRepository(TableAdapter):
         payments = [payment_from_item(item) for item in fetched(self.table, entries)]
         return Page([p for p in payments if str(p.status) == status], next_key)
 
+    def payment_of_order(self, order_id: str) -> Payment | None:
+        """Two GetItems: the ORDER# claim, then the STATE of the payment it names (the claim keeps one
+        payment id: its live payment, else the last one released). A claim and its payment are written
+        in one transaction, so a claim always names a stored payment; should a later payment take the
+        claim between the reads, the one found is the payment the claim named a moment before."""
+        response = self._db.get_item(TableName=self.table, Key=_order_key(order_id), ConsistentRead=True)
+        payment_id = from_item(response.get("Item", {})).get("payment_id")
+        return self.get(payment_id) if isinstance(payment_id, str) else None
+
     def stale(self, status: str, created_before: str, limit: int) -> list[Payment]:
         """Payments in `status` created before the moment, oldest first (the by_status index)."""
         items = created_before_on_index(self.table, status_family(status), created_before, limit)
