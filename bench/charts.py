@@ -27,8 +27,6 @@ SERIES_COLORS = ("#3b6ea8", "#e08a2e", "#5a9e4b")
 MARKER_COLOR = "#b03030"
 # The services a cost line item is billed by (cost.py names each line after its service).
 SERVICES = ("API Gateway", "WAF", "Lambda", "DynamoDB", "EventBridge", "Secrets Manager", "X-Ray")
-# Where a results file may hold per-partition heat (requests per partition key), first found wins.
-HEAT_KEYS = (("partition_heat",), ("heat",), ("cost", "partition_heat"), ("warm", "partition_heat"))
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,7 @@ class Chart:
     series: tuple[str, ...]
     rows: tuple[Row, ...]
     markers: tuple[Marker, ...] = field(default=())
+    label_width: int = LABEL_WIDTH  # wider for long labels (partition key patterns)
 
 
 def _number(value: float) -> str:
@@ -103,10 +102,10 @@ def svg(chart: Chart) -> str:
     height = TOP + row_height * len(chart.rows) + BOTTOM
     values = [b.value for r in chart.rows for b in r.bars if b] + [m.value for m in chart.markers]
     top = _nice_ceiling(max(values, default=0.0))
-    plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    plot_width = WIDTH - chart.label_width - VALUE_WIDTH
 
     def x_of(value: float) -> float:
-        return LABEL_WIDTH + plot_width * max(0.0, value) / top
+        return chart.label_width + plot_width * max(0.0, value) / top
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" {_attrs(width=WIDTH, height=height)} '
@@ -127,24 +126,24 @@ def svg(chart: Chart) -> str:
         x = x_of(value)
         out.append(f"<line {_attrs(x1=x, y1=TOP, x2=x, y2=plot_bottom, stroke='#dddddd')}/>")
         out.append(_text(x, plot_bottom + 14, _number(value), text_anchor="middle", fill="#555555"))
-    out.append(_text(LABEL_WIDTH + plot_width / 2, plot_bottom + 28, chart.unit, text_anchor="middle"))
+    out.append(_text(chart.label_width + plot_width / 2, plot_bottom + 28, chart.unit, text_anchor="middle"))
     for index, row in enumerate(chart.rows):
         y = TOP + index * row_height
-        out.append(_text(LABEL_WIDTH - 6, y + row_height / 2 + 4, row.label, text_anchor="end"))
+        out.append(_text(chart.label_width - 6, y + row_height / 2 + 4, row.label, text_anchor="end"))
         bar_height = (row_height - 8) / per_row
         for series, bar in enumerate(row.bars):
             bar_y = y + 4 + series * bar_height
             if bar is None:
-                out.append(_text(LABEL_WIDTH + 4, bar_y + bar_height - 2, "not measured", fill="#888888"))
+                out.append(_text(chart.label_width + 4, bar_y + bar_height - 2, "not measured", fill="#888888"))
                 continue
             color = SERIES_COLORS[series % len(SERIES_COLORS)]
-            width = x_of(bar.value) - LABEL_WIDTH
+            width = x_of(bar.value) - chart.label_width
             out.append(
                 f'<rect class="bar" data-series={quoteattr(chart.series[series])} '
                 f"data-label={quoteattr(row.label)} "
-                f"{_attrs(x=float(LABEL_WIDTH), y=bar_y, width=width, height=bar_height - 1, fill=color)}/>"
+                f"{_attrs(x=float(chart.label_width), y=bar_y, width=width, height=bar_height - 1, fill=color)}/>"
             )
-            out.append(_text(LABEL_WIDTH + width + 4, bar_y + bar_height - 2, bar.text, font_size=11))
+            out.append(_text(chart.label_width + width + 4, bar_y + bar_height - 2, bar.text, font_size=11))
     for marker in chart.markers:
         x = x_of(marker.value)
         out.append(
@@ -249,61 +248,42 @@ def cost_chart(cost: dict[str, Any]) -> Chart | None:
     )
 
 
-def heat_chart(results: dict[str, Any]) -> Chart | None:
-    """Per-partition heat, wherever a results file holds it: a mapping of partition to a number, or of
-    partition to a mapping with one of `share`, `requests`, `units`, `value`."""
-    heat = _heat(results)
-    if heat is None:
-        return None
-    rows = []
-    for partition, entry in heat.items():
-        value = _finite(entry)
-        if value is None and isinstance(entry, dict):
-            value = next(
-                (
-                    v
-                    for k in ("share", "requests", "units", "value")
-                    if (v := _finite(entry.get(k))) is not None
-                ),
-                None,
-            )
-        if value is not None:
-            rows.append(Row(str(partition), (Bar(value, _number(value)),)))
+def heat_chart(heat: dict[str, Any]) -> Chart | None:
+    """The hottest partition key of each table and index at the modelled rate (bench/heat.py), against
+    the budget of one key."""
+    hottest = heat.get("hottest") or {}
+    rows = tuple(
+        Row(f"{target} {key['pattern']}", (Bar(value, _number(value)),))
+        for target, key in sorted(hottest.items(), key=lambda item: -item[1]["hottest_key_wcu_per_s"])
+        if (value := _finite(key.get("hottest_key_wcu_per_s"))) is not None
+    )
     if not rows:
         return None
+    budget = _finite(heat.get("budget_wcu_per_key"))
+    rate = _finite(heat.get("payments_per_second")) or 0
     return Chart(
         name="bench-partition-heat",
-        title="Partition heat",
-        unit="per partition",
-        series=("heat",),
-        rows=tuple(rows),
+        title=f"Hottest partition key per table and index at {rate:,.0f} payments/s",
+        unit="write units per second",
+        series=("hottest key",),
+        rows=rows,
+        markers=(Marker(budget, f"budget {_number(budget)} WCU/s"),) if budget else (),
+        label_width=330,
     )
 
 
-def _heat(results: dict[str, Any]) -> dict[str, Any] | None:
-    for path in HEAT_KEYS:
-        node: Any = results
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            partitions = node.get("partitions", node)
-            if isinstance(partitions, dict) and partitions:
-                return partitions
-    return None
-
-
-CHARTS: tuple[tuple[str | None, Callable[[dict[str, Any]], Chart | None]], ...] = (
+CHARTS: tuple[tuple[str, Callable[[dict[str, Any]], Chart | None]], ...] = (
     ("cold", cold_chart),
     ("warm", warm_chart),
     ("cost", cost_chart),
-    (None, heat_chart),  # reads the whole results: where the heat lives is not settled
+    ("heat", heat_chart),
 )
 
 
 def charts(results: dict[str, Any]) -> list[Chart]:
     drawn = []
     for key, draw in CHARTS:
-        part = results if key is None else results.get(key)
+        part = results.get(key)
         if isinstance(part, dict) and (chart := draw(part)) is not None:
             drawn.append(chart)
     return drawn

@@ -119,11 +119,25 @@ def test_cost_by_service_counts_the_total_s_lines_only() -> None:
     assert any("Cost per 1,000,000 payments" in t for t in texts(root))
 
 
-def test_partition_heat_is_drawn_where_the_results_hold_it() -> None:
+def test_partition_heat_draws_each_targets_hottest_key_against_the_budget() -> None:
     assert "bench-partition-heat" not in by_name(RESULTS)
-    heat = {"partition_heat": {"partitions": {"PAY#a": {"share": 0.5}, "PAY#b": 0.25, "odd": "n/a"}}}
-    root = parsed(by_name({**RESULTS, **heat})["bench-partition-heat"])
-    assert [label for label, _, _ in bars(root)] == ["PAY#a", "PAY#b"]
+    key = {"target": "payments/index/by_status", "pattern": "STATUS#pending#<shard:32>"}
+    heat = {
+        "payments_per_second": 10000.0,
+        "budget_wcu_per_key": 1000.0,
+        "keys": [],  # bench/heat.py's whole table; the chart draws only each target's hottest
+        "hottest": {
+            "payments": {"target": "payments", "pattern": "PAYMENT#<id>", "hottest_key_wcu_per_s": 15.0},
+            "payments/index/by_status": {**key, "hottest_key_wcu_per_s": 625.0},
+        },
+    }
+    root = parsed(by_name({**RESULTS, "heat": heat})["bench-partition-heat"])
+    assert [label for label, _, _ in bars(root)] == [
+        "payments/index/by_status STATUS#pending#<shard:32>",
+        "payments PAYMENT#<id>",
+    ]
+    assert any("budget 1,000 WCU/s" in t for t in texts(root))
+    assert any("10,000 payments/s" in t for t in texts(root))
 
 
 def test_text_is_escaped_and_missing_sections_draw_nothing() -> None:
