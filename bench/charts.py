@@ -102,10 +102,11 @@ def svg(chart: Chart) -> str:
     height = TOP + row_height * len(chart.rows) + BOTTOM
     values = [b.value for r in chart.rows for b in r.bars if b] + [m.value for m in chart.markers]
     top = _nice_ceiling(max(values, default=0.0))
-    plot_width = WIDTH - chart.label_width - VALUE_WIDTH
+    left = chart.label_width
+    plot_width = WIDTH - left - VALUE_WIDTH
 
     def x_of(value: float) -> float:
-        return chart.label_width + plot_width * max(0.0, value) / top
+        return left + plot_width * max(0.0, value) / top
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" {_attrs(width=WIDTH, height=height)} '
@@ -126,24 +127,24 @@ def svg(chart: Chart) -> str:
         x = x_of(value)
         out.append(f"<line {_attrs(x1=x, y1=TOP, x2=x, y2=plot_bottom, stroke='#dddddd')}/>")
         out.append(_text(x, plot_bottom + 14, _number(value), text_anchor="middle", fill="#555555"))
-    out.append(_text(chart.label_width + plot_width / 2, plot_bottom + 28, chart.unit, text_anchor="middle"))
+    out.append(_text(left + plot_width / 2, plot_bottom + 28, chart.unit, text_anchor="middle"))
     for index, row in enumerate(chart.rows):
         y = TOP + index * row_height
-        out.append(_text(chart.label_width - 6, y + row_height / 2 + 4, row.label, text_anchor="end"))
+        out.append(_text(left - 6, y + row_height / 2 + 4, row.label, text_anchor="end"))
         bar_height = (row_height - 8) / per_row
         for series, bar in enumerate(row.bars):
             bar_y = y + 4 + series * bar_height
             if bar is None:
-                out.append(_text(chart.label_width + 4, bar_y + bar_height - 2, "not measured", fill="#888888"))
+                out.append(_text(left + 4, bar_y + bar_height - 2, "not measured", fill="#888888"))
                 continue
             color = SERIES_COLORS[series % len(SERIES_COLORS)]
-            width = x_of(bar.value) - chart.label_width
+            width = x_of(bar.value) - left
             out.append(
                 f'<rect class="bar" data-series={quoteattr(chart.series[series])} '
                 f"data-label={quoteattr(row.label)} "
-                f"{_attrs(x=float(chart.label_width), y=bar_y, width=width, height=bar_height - 1, fill=color)}/>"
+                f"{_attrs(x=float(left), y=bar_y, width=width, height=bar_height - 1, fill=color)}/>"
             )
-            out.append(_text(chart.label_width + width + 4, bar_y + bar_height - 2, bar.text, font_size=11))
+            out.append(_text(left + width + 4, bar_y + bar_height - 2, bar.text, font_size=11))
     for marker in chart.markers:
         x = x_of(marker.value)
         out.append(
