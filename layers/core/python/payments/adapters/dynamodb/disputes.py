@@ -136,16 +136,9 @@ class DynamoDisputes(TableAdapter):
         return Page(items, from_item(last) if last else None)
 
     def due_before(self, status: str, before: int) -> list[DisputeRecord]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": INDEX,
-            "KeyConditionExpression": "dispute_pk = :pk AND due_sk < :before",
-            "ExpressionAttributeValues": {":pk": {"S": _index_pk(status)}, ":before": {"S": _time(before)}},
-        }
-        found: list[DisputeRecord] = []
-        while True:
-            response = self._db.query(**request)
-            found.extend(record_from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = self._query_all(
+            IndexName=INDEX,
+            KeyConditionExpression="dispute_pk = :pk AND due_sk < :before",
+            ExpressionAttributeValues={":pk": {"S": _index_pk(status)}, ":before": {"S": _time(before)}},
+        )
+        return [record_from_item(item) for item in items]

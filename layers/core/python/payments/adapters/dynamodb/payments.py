@@ -482,12 +482,3 @@ class DynamoPaymentRepository(TableAdapter):
         items = [payment_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return Page(items, from_item(last) if last else None)
-
-    def _query_all(self, **request: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._db.query(TableName=self.table, **request)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -223,7 +223,7 @@ class DynamoReconciliationRuns(TableAdapter):
             "ExpressionAttributeValues": {":pk": {"S": _pk(run_id)}},
             "ConsistentRead": True,
         }
-        items = self._query_all(request)
+        items = self._query_all(**request)
         summary = next((item for item in items if item["sk"]["S"] == SUMMARY), None)
         differences = [difference_from_item(item) for item in items if item["sk"]["S"].startswith(DIFF)]
         return (run_from_item(summary) if summary else None), differences
@@ -271,16 +271,7 @@ class DynamoReconciliationRuns(TableAdapter):
             },
             "ProjectionExpression": "pk, sk",
         }
-        return self._query_all(request)
-
-    def _query_all(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._db.query(**request)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._query_all(**request)
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
         for start in range(0, len(actions), TRANSACTION_ITEMS):

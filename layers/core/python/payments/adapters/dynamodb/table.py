@@ -17,3 +17,14 @@ class TableAdapter:
     @property
     def _db(self) -> Any:
         return client("dynamodb")
+
+    def _query_all(self, **request: Any) -> list[dict[str, Any]]:
+        """Every item a Query matches, page after page (DynamoDB stops each page at 1 MB)."""
+        request = {"TableName": self.table, **request}
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._db.query(**request)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -191,23 +191,15 @@ class DynamoVelocity(TableAdapter):
         return _history(minute, hours)
 
     def _earlier_hours(self, subject: Subject, first_hour: int, hour: int) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
+        return self._query_all(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues={
                 ":pk": {"S": _subject_pk(subject)},
                 ":first": {"S": _hour_key(first_hour)},
                 ":last": {"S": _hour_key(hour - 1)},
             },
-            "ConsistentRead": True,
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self._db.query(**request)
-            items.extend(response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return items
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            ConsistentRead=True,
+        )
 
     def _conflicts_retried(self, call: Callable[[], T]) -> T:
         """A write refused because a transaction held its item was not applied: it is sent again.
