@@ -249,6 +249,10 @@ def test_an_admin_refunds_part_of_a_payment_with_the_keyboard_only(
     refunds = page.get_by_role("table", name="Refunds")
     refunds.get_by_text("12.50 USD").wait_for()
     assert "partially_refunded" in page.get_by_role("region", name="Payment").text_content()
+    risk = page.get_by_role("region", name="Risk decision")
+    assert risk.locator("dt").first.text_content() == "Decision"
+    assert risk.locator("dd").first.text_content() == "allow"
+    assert "Radar" in risk.text_content()  # the emulator's outcome for the card, in its own list
     screenshot(page, "console-payment")
 
 

@@ -114,6 +114,34 @@ function actionsPanel(api, payment, status, reload) {
   return h("section", { "aria-labelledby": "actions-title" }, h("h3", { id: "actions-title" }, "Actions"), forms.length ? forms : h("p", { class: "muted" }, `Nothing to do for a ${payment.status} payment.`), status);
 }
 
+// The payment's risk (docs/risk.md): our decision and its reasons, Radar's outcome, the review, the fraud
+// warning; the stored record itself under "All recorded".
+function riskView(risk) {
+  const parts = [];
+  const decision = risk.decision;
+  if (decision) {
+    parts.push(definitions([["Decision", decision.decision], ["Decided", when(decision.decided_at)]]));
+    if ((decision.reasons || []).length) {
+      parts.push(table("Reasons", ["Check", "Code", "Asked for", "Why"], decision.reasons.map((r) => [r.check, r.code, r.decision, r.message])));
+    }
+  }
+  const radar = risk.radar;
+  if (radar) {
+    const score = radar.risk_score ?? null;
+    parts.push(h("h4", {}, "Radar"), definitions([["Risk level", radar.risk_level], ["Score", score === null ? null : String(score)], ["Rule", radar.rule], ["Outcome", radar.outcome_type], ["Seller message", radar.seller_message]]));
+  }
+  const review = risk.review;
+  if (review) {
+    parts.push(h("h4", {}, "Review"), definitions([["Source", review.source], ["Status", review.status], ["Reason", review.reason], ["Opened", when(review.opened_at)], ["Closed", review.closed_at ? `${when(review.closed_at)} by ${review.closed_by ?? "-"}` : null]]));
+  }
+  const warning = risk.fraud_warning;
+  if (warning) {
+    parts.push(h("h4", {}, "Early fraud warning"), definitions([["Warning", warning.id], ["Fraud type", warning.fraud_type], ["Actionable", warning.actionable ? "yes" : "no"], ["Received", when(warning.received_at)]]));
+  }
+  parts.push(h("details", {}, h("summary", {}, "All recorded"), json(risk)));
+  return parts;
+}
+
 export async function paymentView(api, root, id) {
   const status = h("div", { id: "action-status" });
   // After a change: the page again, with the change's outcome kept.
@@ -146,7 +174,7 @@ export async function paymentView(api, root, id) {
   const dispute = payment.dispute
     ? definitions([["Dispute", h("a", { href: `#/disputes/${encodeURIComponent(payment.dispute.id)}` }, payment.dispute.id)], ["Status", payment.dispute.status], ["Reason", payment.dispute.reason], ["Amount", money(payment.dispute.amount, c)]])
     : h("p", { class: "muted" }, "No dispute.");
-  const risk = payment.risk ? json(payment.risk) : h("p", { class: "muted" }, "No risk decision recorded.");
+  const risk = payment.risk ? riskView(payment.risk) : h("p", { class: "muted" }, "No risk decision recorded.");
   const timeline = h("ol", { class: "timeline" }, events.map((e) => h("li", {}, h("strong", {}, e.event_type), ` · ${when(e.occurred_at)} · version ${e.version}`, h("details", {}, h("summary", {}, "What it recorded"), json(e.data)))));
   replace(
     root,
@@ -154,7 +182,7 @@ export async function paymentView(api, root, id) {
     h("h2", {}, `Payment ${payment.id}`),
     h("div", { class: "grid" }, h("section", { "aria-label": "Payment" }, facts), actionsPanel(api, payment, status, reload)),
     h("section", {}, refunds),
-    h("div", { class: "grid" }, h("section", {}, h("h3", {}, "Dispute"), dispute), h("section", {}, h("h3", {}, "Risk decision"), risk)),
+    h("div", { class: "grid" }, h("section", {}, h("h3", {}, "Dispute"), dispute), h("section", { "aria-labelledby": "risk-title" }, h("h3", { id: "risk-title" }, "Risk decision"), risk)),
     h("section", {}, h("h3", {}, "Stripe ids"), table("Stripe ids seen in this payment's history", ["Field", "Id"], stripeIds(payment, events))),
     h("section", {}, h("h3", {}, "Timeline"), timeline),
   );
