@@ -20,9 +20,9 @@ from payments.domain.fraud_signals import (
 from payments.domain.payment import Dispute, IntentSnapshot, Payment, PaymentStatus
 from payments.domain.refund import refund_id_for
 from payments.domain.risk import PaymentRisk, RadarOutcome, Review
+from tests.support.payments import AT, a_payment
 
 S = PaymentStatus
-AT = "2026-11-26T12:00:00.000Z"
 LATER = "2026-11-26T12:05:00.000Z"
 ELEVATED = RadarOutcome(
     "elevated", 70, "review_if_elevated_risk", "manual_review", "in review", "approved_by_network"
@@ -31,20 +31,7 @@ BLOCKED = RadarOutcome("highest", 91, "block_if_high_risk", "blocked", "too risk
 
 
 def payment(status: PaymentStatus = S.PENDING, **changes: object) -> Payment:
-    base = Payment(
-        id="pay_1",
-        order_id="order-1",
-        customer_id="cus_a",
-        amount=1000,
-        currency="usd",
-        payment_method_id="pm_card_visa",
-        capture_method="automatic",
-        created_at=AT,
-        updated_at=AT,
-        status=status,
-        version=1,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    return a_payment(**{"amount": 1000, "status": status, **changes})
 
 
 def paid(**changes: object) -> Payment:

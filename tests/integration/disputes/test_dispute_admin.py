@@ -20,6 +20,7 @@ from tests.integration.disputes.conftest import (
 )
 from tests.support.api import call
 from tests.support.bus import put_stripe_event
+from tests.support.stripe_evidence import EXPLANATIONS
 from tests.support.stripe_webhooks import history, ledger_balances, payment, stripe_client
 
 
@@ -193,18 +194,6 @@ def test_a_submitted_dispute_cannot_be_accepted(aws, emulator, dispatcher):
     refused = admin("POST", f"/disputes/{dispute_id}/accept", body={"confirm": "accept_loss"})
     assert (refused.status, refused.body["code"]) == (409, "evidence_already_submitted")
     assert emulator.get(dispute_id)["status"] == "under_review"
-
-
-EXPLANATIONS = (
-    "access_activity_log",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "duplicate_charge_explanation",
-    "product_description",
-    "refund_policy_disclosure",
-    "refund_refusal_explanation",
-    "uncategorized_text",
-)
 
 
 @pytest.mark.parametrize(

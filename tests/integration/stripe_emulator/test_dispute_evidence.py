@@ -12,23 +12,13 @@ import stripe
 import time_machine
 
 from infra.local.stripe_emulator import StripeEmulator
+from tests.support.stripe_evidence import EXPLANATIONS
 
 from .conftest import API_KEY, pay, raw_request
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-# Stripe's explanation fields: 20,000 characters each, 150,000 for all the evidence together.
-EXPLANATIONS = (
-    "access_activity_log",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "duplicate_charge_explanation",
-    "product_description",
-    "refund_policy_disclosure",
-    "refund_refusal_explanation",
-    "uncategorized_text",
-)
 
 
 @pytest.fixture
