@@ -12,7 +12,14 @@ from typing import Any
 
 # A boto3 session is not safe to build clients from concurrently, and two threads racing a first call
 # would each keep a client of their own, whose exception classes the other's `except` would not match.
+# botocore also makes a client's exception classes on their first use, unlocked: two threads meeting
+# their first error together could each make a set, so `_built` makes them while the lock is held.
 _building = threading.Lock()
+
+
+def _built(new_client: Any) -> Any:
+    new_client.exceptions  # noqa: B018 - made now, once (about 1 ms), not on the first error
+    return new_client
 
 
 def client(service: str) -> Any:
@@ -30,7 +37,7 @@ def _client(service: str) -> Any:
         read_timeout=5,
         tcp_keepalive=True,
     )
-    return _session().client(service, config=config)
+    return _built(_session().client(service, config=config))
 
 
 def timed_client(service: str, timeout_s: float) -> Any:
@@ -50,7 +57,7 @@ def _timed_client(service: str, timeout_s: float) -> Any:
         read_timeout=timeout_s,
         tcp_keepalive=True,
     )
-    return _session().client(service, config=config)
+    return _built(_session().client(service, config=config))
 
 
 @cache
