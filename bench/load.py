@@ -4,6 +4,7 @@ Runs in its own process so that the clients do not share an interpreter (and its
 they measure. Each client thread keeps one HTTP/1.1 connection and sends its next request as soon as
 the previous answer arrives. Warm-up, not measured: every client's first requests, until all clients
 have had an answer and `warmup` seconds have passed (the local stack starts its workers on demand).
+Measured: the requests that end inside the window, whenever they began.
 Prints one JSON object on stdout.
 """
 
@@ -113,22 +114,27 @@ class Run:
         client = Client(self.url, self.token)
         self._call(client)
         self.warmed.wait()
-        while not self.started.is_set():  # keep the load on for the rest of the warm-up, unmeasured
-            self._call(client)
-        measure_from, stop_at = self.window
         mine: list[float] = []
         statuses: Counter[str] = Counter()
         errors: Counter[str] = Counter()
-        while (began := time.perf_counter()) < stop_at:
+        # One closed loop through the rest of the warm-up and the window. A request counts when it ends
+        # inside the window (the load before it is the same), so req/s is completions per second at any
+        # latency: counting only those begun inside dropped about one latency's worth per client, 10 %
+        # of a 20 s run at 32 clients and 2 s each, and made 32 clients look slower than 8.
+        while not (self.started.is_set() and time.perf_counter() >= self.window[1]):
+            began = time.perf_counter()
             try:
                 label = str(_one(client, self.op, self.payment_id))
             except Exception as error:  # counted, not fatal: the run goes on
-                label = "error"
-                errors[type(error).__name__] += 1
+                label, failure = "error", type(error).__name__
+                client.close()
             ended = time.perf_counter()
-            if began >= measure_from and ended <= stop_at:
+            measure_from, stop_at = self.window if self.started.is_set() else (0.0, 0.0)
+            if measure_from <= ended <= stop_at:
                 mine.append((ended - began) * 1000)
                 statuses[label] += 1
+                if label == "error":
+                    errors[failure] += 1
         client.close()
         with self.lock:
             self.latencies.extend(mine)

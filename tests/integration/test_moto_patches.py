@@ -66,3 +66,29 @@ def test_the_servers_hot_paths_parse_and_list_once_and_answer_the_same():
     finally:
         undo()
     assert ext.parse("$.detail") is not ext.parse("$.detail")
+
+
+def test_sqs_still_keeps_a_message_only_for_its_queues_retention_period(aws):
+    import boto3
+    from moto.sqs.models import Queue, sqs_backends
+
+    from infra.local.moto_patches import server_hot_paths
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="kept", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    queue = sqs_backends["123456789012"]["us-east-1"].get_queue("kept")
+    undo = server_hot_paths()
+    attributes_built = []
+    original = Queue.attributes
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="fresh")
+        Queue.attributes = property(lambda q: attributes_built.append(q.name) or original.fget(q))  # type: ignore[method-assign]
+        received = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"]
+        assert [m["Body"] for m in received] == ["fresh"]
+        # Sent 61 s ago on a queue that keeps messages 60 s: gone, as in SQS.
+        queue._messages[0].sent_timestamp -= 61_000
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+        assert attributes_built == []  # the retention was read without counting the queue's messages
+    finally:
+        Queue.attributes = original  # type: ignore[method-assign]
+        undo()
