@@ -93,8 +93,8 @@ format: install ## apply ruff's fixes and formatting
 # make dev | demo | invoke FUNCTION=<name> EVENT=events/<kind>/<file>.json
 # | token ROLE=customer|admin|service SUB=<id> | order-token ORDER=<id> AMOUNT=<minor units> CURRENCY=<iso> SUB=<id>
 # | reconcile [FROM=YYYY-MM-DD TO=YYYY-MM-DD | PAYOUT=po_...]
-# Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY,
-# LOCAL_JWT_SECRET (see docs/local-stack.md).
+# Ports and secrets: LOCAL_GATEWAY_PORT, MOTO_PORT, MOTO_DYNAMODB_PORT, STRIPE_EMULATOR_PORT, STRIPE_WEBHOOK_SECRET,
+# STRIPE_API_KEY, LOCAL_JWT_SECRET (see docs/local-stack.md).
 ROLE ?= customer
 SUB ?=
 FUNCTION ?=

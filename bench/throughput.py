@@ -14,22 +14,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from typing import IO, Any
 
 from bench import common
-from bench.common import CACHE, HOST, ROOT, log
+from bench.common import CACHE, ROOT, log
+from infra.local.ports import free_ports
 
 READY_TIMEOUT_S = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 class Stack:
@@ -51,9 +45,7 @@ class Stack:
         state_file.unlink(missing_ok=True)
         env = {
             **common.child_environment({}),
-            "LOCAL_GATEWAY_PORT": str(_free_port()),
-            "MOTO_PORT": str(_free_port()),
-            "STRIPE_EMULATOR_PORT": str(_free_port()),
+            **free_ports(),
             "LOCAL_STATE_DIR": str(self.state_dir),
             "LOCAL_LOG_LEVEL": "WARNING",
             "LOCAL_SCHEDULE_SECONDS": "3600",  # keep the outbox relay's timer out of the measurement

@@ -31,6 +31,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 # In-process tests run every function in one interpreter: give it the union of their variables.
 for _fn in catalog.FUNCTIONS:
     os.environ.update(function_environment(_fn))

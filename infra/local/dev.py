@@ -61,7 +61,9 @@ def banner(settings: LocalSettings, state: StackState) -> str:
   Console        {site}/console/    (back office: sign in locally as an admin, e.g. backoffice)
   Checkout       {site}/checkout/   (a customer pays a sample order with a test card)
   Stripe         {stripe}
-  AWS (moto)     {state.moto_url}   (aws --endpoint-url {state.moto_url} dynamodb scan --table-name payments)
+  AWS (moto)     {state.moto_url}   (EventBridge, SQS, Secrets Manager)
+  DynamoDB       {state.dynamodb_url}   (moto)
+                 aws --endpoint-url {state.dynamodb_url} dynamodb scan --table-name payments
   Logs           {state.log_dir}/functions/<function>.log{waiting}
 
   Webhook signing secret (STRIPE_WEBHOOK_SECRET): {state.webhook_secret}

@@ -43,11 +43,17 @@ def base_environment() -> dict[str, str]:
 
 
 def function_environment(
-    fn: catalog.Function, *, moto_url: str, stripe_api_base: str | None, log_level: str = "INFO"
+    fn: catalog.Function,
+    *,
+    moto_url: str,
+    dynamodb_url: str,
+    stripe_api_base: str | None,
+    log_level: str = "INFO",
 ) -> dict[str, str]:
     env = {
         **base_environment(),
         "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,  # botocore's per-service endpoint: a moto of its own
         "AWS_LAMBDA_FUNCTION_NAME": fn.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

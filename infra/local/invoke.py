@@ -26,7 +26,7 @@ from infra.local.apigw import build_rest_event
 from infra.local.environment import aws_client, function_environment
 from infra.local.launcher import LaunchedStack, LaunchError, launch, running
 from infra.local.logs import summarize
-from infra.local.ports import free_port
+from infra.local.ports import free_ports
 from infra.local.runtime import FunctionPool, InvocationError, code_exists
 from infra.local.settings import ROOT, ConfigError, LocalSettings, StackState
 from infra.local.tap import EventTap, describe
@@ -94,7 +94,9 @@ def invoke_once(fn: catalog.Function, event: dict[str, Any], state: StackState) 
     tap = EventTap(events, sqs, name=f"invoke-{uuid.uuid4().hex[:12]}")
     logs: list[str] = []
     pool = FunctionPool(
-        lambda f: function_environment(f, moto_url=state.moto_url, stripe_api_base=state.stripe_url),
+        lambda f: function_environment(
+            f, moto_url=state.moto_url, dynamodb_url=state.dynamodb_url, stripe_api_base=state.stripe_url
+        ),
         lambda _name, line: logs.append(line),
         max_per_function=1,
     )
@@ -156,14 +158,9 @@ def _with_stack(settings: LocalSettings, action: Any) -> int:
         return int(action(state))
     print("make invoke: no local stack is running; starting one for this run...", flush=True)
     with tempfile.TemporaryDirectory(prefix="payments-invoke-") as folder:
-        ports = {
-            "LOCAL_GATEWAY_PORT": free_port(),
-            "MOTO_PORT": free_port(),
-            "STRIPE_EMULATOR_PORT": free_port(),
-        }
         launched: LaunchedStack | None = None
         try:
-            launched = launch(Path(folder), Path(folder) / "dev.log", {k: str(v) for k, v in ports.items()})
+            launched = launch(Path(folder), Path(folder) / "dev.log", free_ports())
             return int(action(launched.state))
         except LaunchError as error:
             print(f"make invoke: {error}", file=sys.stderr)

@@ -104,7 +104,7 @@ def launch(
         if state is not None and state.runner_pid == process.pid and healthy(state):
             return LaunchedStack(process, state, output_path)
         time.sleep(0.2)
-    LaunchedStack(process, StackState(process.pid, "", "", None, "", "", ""), output_path).stop()
+    LaunchedStack(process, StackState(process.pid, "", "", "", None, "", "", ""), output_path).stop()
     raise LaunchError(
         f"make dev was not ready within {READY_TIMEOUT_S:.0f} s:\n{output_path.read_text()[-3000:]}"
     )

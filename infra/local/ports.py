@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from infra.local.settings import HOST, Port
+from infra.local.settings import HOST, PORT_VARIABLES, Port
 
 _LISTEN = "0A"
 
@@ -26,6 +26,14 @@ def free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def free_ports() -> dict[str, str]:
+    """A free port for each of the stack's listeners (PORT_VARIABLES), all different."""
+    ports: set[int] = set()
+    while len(ports) < len(PORT_VARIABLES):
+        ports.add(free_port())
+    return dict(zip(PORT_VARIABLES, map(str, sorted(ports)), strict=True))
 
 
 def holder(port: int) -> str | None:

@@ -3,7 +3,8 @@
 | variable                   | default                | what                                               |
 |----------------------------|------------------------|----------------------------------------------------|
 | LOCAL_GATEWAY_PORT         | 3000                   | the local API gateway                              |
-| MOTO_PORT                  | 5050                   | moto server (DynamoDB, EventBridge, SQS, Secrets)  |
+| MOTO_PORT                  | 5050                   | moto server (EventBridge, SQS, Secrets Manager)    |
+| MOTO_DYNAMODB_PORT         | 5060                   | moto server for DynamoDB                           |
 | STRIPE_EMULATOR_PORT       | 12111                  | the Stripe emulator                                |
 | STRIPE_WEBHOOK_SECRET      | whsec_local_...        | what webhooks are signed with and verified against |
 | STRIPE_API_KEY             | unset: the emulator    | an sk_test_ key: real Stripe test mode instead     |
@@ -46,10 +47,14 @@ TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 STATE_FILE = "dev.json"
 
 
+# The variables that move the stack's listeners (a stack for `make invoke` or the tests takes free ones).
+PORT_VARIABLES = ("LOCAL_GATEWAY_PORT", "MOTO_PORT", "MOTO_DYNAMODB_PORT", "STRIPE_EMULATOR_PORT")
+
 # Every variable above: what a stack started for `make demo` or the tests inherits from the caller.
 SETTINGS_VARIABLES = (
     "LOCAL_GATEWAY_PORT",
     "MOTO_PORT",
+    "MOTO_DYNAMODB_PORT",
     "STRIPE_EMULATOR_PORT",
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_KEY",
@@ -77,6 +82,9 @@ class Port:
 class LocalSettings:
     gateway_port: int = 3000
     moto_port: int = 5050
+    # DynamoDB in a moto of its own: one Python process serves its requests on one core, and under
+    # load DynamoDB's half of them kept the other services' half waiting (docs/performance.md).
+    moto_dynamodb_port: int = 5060
     stripe_port: int = 12111
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     stripe_api_key: str | None = None
@@ -94,6 +102,7 @@ class LocalSettings:
         settings = cls(
             gateway_port=_port(env, "LOCAL_GATEWAY_PORT", defaults.gateway_port),
             moto_port=_port(env, "MOTO_PORT", defaults.moto_port),
+            moto_dynamodb_port=_port(env, "MOTO_DYNAMODB_PORT", defaults.moto_dynamodb_port),
             stripe_port=_port(env, "STRIPE_EMULATOR_PORT", defaults.stripe_port),
             webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or defaults.webhook_secret,
             stripe_api_key=_stripe_key(env.get("STRIPE_API_KEY") or None),
@@ -119,6 +128,7 @@ class LocalSettings:
     def ports(self) -> list[Port]:
         ports = [
             Port("moto server", "MOTO_PORT", self.moto_port),
+            Port("moto server for DynamoDB", "MOTO_DYNAMODB_PORT", self.moto_dynamodb_port),
             Port("local API gateway", "LOCAL_GATEWAY_PORT", self.gateway_port),
         ]
         if self.uses_emulator:
@@ -136,6 +146,10 @@ class LocalSettings:
     @property
     def moto_url(self) -> str:
         return f"http://{HOST}:{self.moto_port}"
+
+    @property
+    def dynamodb_url(self) -> str:
+        return f"http://{HOST}:{self.moto_dynamodb_port}"
 
     @property
     def stripe_url(self) -> str | None:
@@ -201,7 +215,8 @@ class StackState:
 
     runner_pid: int
     api_url: str
-    moto_url: str
+    moto_url: str  # EventBridge, SQS, Secrets Manager
+    dynamodb_url: str
     stripe_url: str | None  # the emulator; None in Stripe test mode
     webhook_secret: str
     jwt_secret: str

@@ -183,7 +183,7 @@ class LocalStack:
         self._stopping = threading.Event()
         self._cleanups: list[Callable[[], None]] = []  # run last-in first-out
         self._threads: list[threading.Thread] = []
-        self._moto: ChildProcess | None = None
+        self._motos: dict[str, ChildProcess] = {}
         self._emulator: ChildProcess | None = None
         self._emulator_reported = False
 
@@ -209,13 +209,14 @@ class LocalStack:
         self._stopping.set()
 
     def wait(self) -> int:
-        """Until a stop is requested (0) or the moto server dies (1)."""
+        """Until a stop is requested (0) or a moto server dies (1)."""
         while not self._stopping.wait(0.5):
-            if self._moto and self._moto.process.poll() is not None:
-                self.console.line(
-                    "stack", f"moto server exited ({self._moto.last_output()}); stopping", "error"
-                )
-                return 1
+            for name, moto in self._motos.items():
+                if moto.process.poll() is not None:
+                    self.console.line(
+                        "stack", f"{name} server exited ({moto.last_output()}); stopping", "error"
+                    )
+                    return 1
             self._check_emulator()
         return 0
 
@@ -240,14 +241,18 @@ class LocalStack:
         return child
 
     def _start_moto(self) -> None:
-        port = self.settings.moto_port
-        argv = [sys.executable, "-m", "infra.local.moto_server", "--host", HOST, "--port", str(port)]
-        self._moto = self._child("moto", argv, port)
+        """moto twice: DynamoDB in one process, the other services in another (LocalSettings says why)."""
+        for name, port in (
+            ("moto", self.settings.moto_port),
+            ("moto-dynamodb", self.settings.moto_dynamodb_port),
+        ):
+            argv = [sys.executable, "-m", "infra.local.moto_server", "--host", HOST, "--port", str(port)]
+            self._motos[name] = self._child(name, argv, port)
 
     def _provision(self) -> tuple[dict[str, tuple[str, str]], EventTap]:
         url = self.settings.moto_url
         events, sqs = aws_client("events", url), aws_client("sqs", url)
-        resources.create_tables(aws_client("dynamodb", url))
+        resources.create_tables(aws_client("dynamodb", self.settings.dynamodb_url))
         resources.create_archive(events, resources.create_bus(events))
         resources.create_secrets(
             aws_client("secretsmanager", url),
@@ -283,6 +288,7 @@ class LocalStack:
         return function_environment(
             fn,
             moto_url=self.settings.moto_url,
+            dynamodb_url=self.settings.dynamodb_url,
             stripe_api_base=self.settings.stripe_url,
             log_level=self.settings.log_level,
         )
@@ -390,13 +396,14 @@ class LocalStack:
         )
 
     def _state(self) -> StackState:
-        processes = {"moto": self._moto.pid} if self._moto else {}
+        processes = {name: child.pid for name, child in self._motos.items()}
         if self._emulator:
             processes["stripe-emulator"] = self._emulator.pid
         return StackState(
             runner_pid=os.getpid(),
             api_url=self.settings.api_url,
             moto_url=self.settings.moto_url,
+            dynamodb_url=self.settings.dynamodb_url,
             stripe_url=self.settings.stripe_url,
             webhook_secret=self.settings.webhook_secret,
             jwt_secret=self.settings.jwt_secret,

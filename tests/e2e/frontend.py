@@ -12,24 +12,15 @@ from typing import Any
 
 from infra.local.client import ApiClient, HttpResult, request
 from infra.local.launcher import LaunchedStack, launch
-from infra.local.ports import free_port
+from infra.local.ports import free_ports
 from infra.local.settings import StackState
 from infra.local.tokens import issue_token
 from tests.support.order_tokens import with_order_token
 
-PORT_VARIABLES = ("LOCAL_GATEWAY_PORT", "MOTO_PORT", "STRIPE_EMULATOR_PORT")
-
-
-def free_ports() -> dict[str, str]:
-    """Ports nobody listens on now, so a developer's own `make dev` never collides with the tests."""
-    ports: set[int] = set()
-    while len(ports) < len(PORT_VARIABLES):
-        ports.add(free_port())
-    return dict(zip(PORT_VARIABLES, map(str, sorted(ports)), strict=True))
-
 
 def start_stack(folder: Path, **env: str) -> LaunchedStack:
     """`make dev` exactly as a developer runs it, on free ports, with nothing from our own environment."""
+    # Ports nobody listens on now, so a developer's own `make dev` never collides with the tests.
     settings = {**free_ports(), "LOCAL_SCHEDULE_SECONDS": "2", **env}
     return launch(folder, folder / "dev.log", settings, inherit=False)
 

@@ -48,6 +48,7 @@ def test_a_port_in_use_stops_make_dev_before_anything_starts(tmp_path: Path) -> 
     assert f"LOCAL_GATEWAY_PORT={int(ports['LOCAL_GATEWAY_PORT']) + 1} make dev" in output
     assert "Nothing was started." in output
     assert not in_use(int(ports["MOTO_PORT"]))
+    assert not in_use(int(ports["MOTO_DYNAMODB_PORT"]))
     assert not in_use(int(ports["STRIPE_EMULATOR_PORT"]))
     assert leftover_processes(run.pid) == []
     assert not (tmp_path / "dev.json").exists()
@@ -64,8 +65,10 @@ def test_a_component_failing_to_start_stops_what_started_before_it(tmp_path: Pat
             stack.start()
 
     assert "moto listening" in output.getvalue()
+    assert "moto-dynamodb listening" in output.getvalue()
     assert "stripe-emulator listening" in output.getvalue()
     assert not in_use(settings.moto_port)
+    assert not in_use(settings.moto_dynamodb_port)
     assert not in_use(settings.stripe_port)
     assert not settings.state_file.exists()
 

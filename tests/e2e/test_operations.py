@@ -46,7 +46,8 @@ class Operator:
         )
 
     def client(self, service: str) -> Any:
-        return aws_client(service, self.frontend.state.moto_url)
+        state = self.frontend.state
+        return aws_client(service, state.dynamodb_url if service == "dynamodb" else state.moto_url)
 
     def stripe(self) -> Any:
         import stripe

@@ -61,7 +61,7 @@ def settled(frontend: Frontend, payments: dict[str, str], timeout_s: float = 60.
 def ledger(frontend: Frontend, expected: dict[str, int], timeout_s: float = 30.0) -> dict[str, int]:
     dynamodb = boto3.client(
         "dynamodb",
-        endpoint_url=frontend.state.moto_url,
+        endpoint_url=frontend.state.dynamodb_url,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",

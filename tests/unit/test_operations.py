@@ -156,7 +156,7 @@ def test_resource_names_of_arns(arn: str, name: str) -> None:
 
 
 def test_the_local_names_are_the_local_stacks() -> None:
-    deployment = local("http://127.0.0.1:5050", "http://127.0.0.1:3000/v1")
+    deployment = local("http://127.0.0.1:5050", "http://127.0.0.1:5060", "http://127.0.0.1:3000/v1")
 
     for fn in catalog.subscribers():
         queue, dlq = resources.subscriber_queue_names(fn)
@@ -164,7 +164,10 @@ def test_the_local_names_are_the_local_stacks() -> None:
         assert deployment.function_name(fn.name) == fn.name
         assert deployment.delivers_to(f"arn:aws:sqs:us-east-1:123456789012:{queue}", fn.name)
     assert deployment.bus == resources.LOCAL_BUS
-    assert deployment.endpoints == {"lambda": "http://127.0.0.1:3000/_local/lambda"}
+    assert deployment.endpoints == {
+        "lambda": "http://127.0.0.1:3000/_local/lambda",
+        "dynamodb": "http://127.0.0.1:5060",
+    }
 
 
 def test_a_stage_name_and_a_region_are_required() -> None:

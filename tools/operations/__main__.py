@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tools.operations import dead_letters, redeliver, replay
+
+if TYPE_CHECKING:
+    from infra.local.settings import StackState
 from tools.operations.deployment import (
     EXIT_FAILED,
     BadInput,
@@ -87,9 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.local:
         from infra.local.launcher import against_local_stack
 
-        return against_local_stack(
-            name, lambda state: _guarded(prefix, lambda: run(local(state.moto_url, state.api_url)))
-        )
+        def on_local(state: StackState) -> int:
+            return _guarded(prefix, lambda: run(local(state.moto_url, state.dynamodb_url, state.api_url)))
+
+        return against_local_stack(name, on_local)
     return _guarded(prefix, lambda: run(aws(args.stage, args.region, args.profile)))
 
 

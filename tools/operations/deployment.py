@@ -97,8 +97,9 @@ def aws(stage: str, region: str | None = None, profile: str | None = None) -> De
     )
 
 
-def local(moto_url: str, api_url: str) -> Deployment:
-    """The local stack `make dev` runs: moto for AWS, the gateway's Lambda API for the functions."""
+def local(moto_url: str, dynamodb_url: str, api_url: str) -> Deployment:
+    """The local stack `make dev` runs: moto for AWS (DynamoDB in a moto of its own), the gateway's
+    Lambda API for the functions."""
     import boto3
 
     from infra.local import resources
@@ -124,8 +125,12 @@ def local(moto_url: str, api_url: str) -> Deployment:
         rule_target_names=lambda subscriber: frozenset({queues(subscriber)[0]}),
         session=session,
         default_endpoint=moto_url,
-        endpoints={"lambda": gateway + LAMBDA_PATH},
-        process_environment={**FAKE_AWS, "AWS_ENDPOINT_URL": moto_url},
+        endpoints={"lambda": gateway + LAMBDA_PATH, "dynamodb": dynamodb_url},
+        process_environment={
+            **FAKE_AWS,
+            "AWS_ENDPOINT_URL": moto_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        },
         archives_at_once=True,
     )
 

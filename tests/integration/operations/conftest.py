@@ -22,7 +22,9 @@ from tools.operations.deployment import Deployment, local, resource_name
 def deployment(aws: dict[str, Any]) -> Deployment:
     """The local stack's names, on the mocked AWS of the test (moto intercepts AWS's own endpoints)."""
     return dataclasses.replace(
-        local("http://127.0.0.1:9", "http://127.0.0.1:9/v1"), default_endpoint=None, endpoints={}
+        local("http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9/v1"),
+        default_endpoint=None,
+        endpoints={},
     )
 
 
