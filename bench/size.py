@@ -65,7 +65,7 @@ def _cache_dir(requirements: Path) -> Path:
     sources = [
         requirements,
         ROOT / "uv.lock",
-        DEPS / "prune_botocore.py",
+        *sorted(path for path in DEPS.iterdir() if path.suffix == ".py"),  # the pruning
         ROOT / "infra" / "aws" / "bundling.py",
     ]
     inputs = [path.read_text() for path in sources] + list(catalog.AWS_SERVICES)

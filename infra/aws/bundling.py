@@ -39,7 +39,7 @@ PLATFORM = "manylinux2014_aarch64"
 PYTHON_VERSION = "3.14"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PRUNE_SCRIPT = "prune_botocore.py"  # in the deps folder: runs in the Docker fallback too
+PRUNE_SCRIPT = "prune.py"  # in the deps folder: runs in the Docker fallback too
 SERVICES = catalog.AWS_SERVICES
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +47,15 @@ def aws(emulator: StripeEmulator) -> Iterator[dict[str, Any]]:
         )
         yield {"dynamodb": boto3.client("dynamodb"), "events": boto3.client("events")}
         services.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_loads_stripes_parameter_types() -> Iterator[None]:
+    """The deps layer leaves stripe/params out (layers/deps/prune.py): the code these tests run through
+    the real SDK must never need it."""
+    yield
+    loaded = sorted(name for name in sys.modules if name.split(".")[:2] == ["stripe", "params"])
+    assert loaded == [], f"stripe's type-only package was loaded at run time: {loaded[:3]}"
 
 
 @pytest.fixture(scope="session", autouse=True)
