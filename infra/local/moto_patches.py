@@ -27,7 +27,7 @@ tables each time it is made; and every request listed moto's package folder (a s
 find its backend, under the lock that serializes all of the server's requests. A path now parses once
 (a parsed path is immutable; `find` does not change it) and the folder is listed once. And SQS
 checked each received message's retention by building all of its queue's attributes, counting every
-message in the queue on the way (a quarter of the server's time under that load): it now reads the
+message in the queue on the way (a sixth of the server's time under that load): it now reads the
 one attribute it needs.
 """
 
