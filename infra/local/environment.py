@@ -42,6 +42,12 @@ def base_environment() -> dict[str, str]:
     }
 
 
+def endpoint_variables(moto_url: str, dynamodb_url: str) -> dict[str, str]:
+    """Where botocore sends each service's requests locally: DynamoDB to its own moto (botocore's
+    per-service endpoint variable), every other service to the shared one."""
+    return {"AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url}
+
+
 def function_environment(
     fn: catalog.Function,
     *,
@@ -52,8 +58,7 @@ def function_environment(
 ) -> dict[str, str]:
     env = {
         **base_environment(),
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,  # botocore's per-service endpoint: a moto of its own
+        **endpoint_variables(moto_url, dynamodb_url),
         "AWS_LAMBDA_FUNCTION_NAME": fn.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

@@ -227,6 +227,10 @@ class StackState:
     def uses_emulator(self) -> bool:
         return self.stripe_url is not None
 
+    def aws_url(self, service: str) -> str:
+        """The moto server that serves `service`: DynamoDB has its own."""
+        return self.dynamodb_url if service == "dynamodb" else self.moto_url
+
     def runner_alive(self) -> bool:
         """False for the state file of a runner that is gone (killed without cleaning up)."""
         try:

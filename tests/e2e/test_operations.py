@@ -46,8 +46,7 @@ class Operator:
         )
 
     def client(self, service: str) -> Any:
-        state = self.frontend.state
-        return aws_client(service, state.dynamodb_url if service == "dynamodb" else state.moto_url)
+        return aws_client(service, self.frontend.state.aws_url(service))
 
     def stripe(self) -> Any:
         import stripe

@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tools.operations import dead_letters, redeliver, replay
-
-if TYPE_CHECKING:
-    from infra.local.settings import StackState
 from tools.operations.deployment import (
     EXIT_FAILED,
     BadInput,
@@ -21,6 +18,9 @@ from tools.operations.deployment import (
     error_text,
     local,
 )
+
+if TYPE_CHECKING:
+    from infra.local.settings import StackState
 
 Command = Callable[[Deployment], int]
 

@@ -103,7 +103,7 @@ def local(moto_url: str, dynamodb_url: str, api_url: str) -> Deployment:
     import boto3
 
     from infra.local import resources
-    from infra.local.environment import FAKE_AWS, REGION
+    from infra.local.environment import FAKE_AWS, REGION, endpoint_variables
     from infra.local.lambda_api import LAMBDA_PATH
 
     session = boto3.session.Session(
@@ -126,11 +126,7 @@ def local(moto_url: str, dynamodb_url: str, api_url: str) -> Deployment:
         session=session,
         default_endpoint=moto_url,
         endpoints={"lambda": gateway + LAMBDA_PATH, "dynamodb": dynamodb_url},
-        process_environment={
-            **FAKE_AWS,
-            "AWS_ENDPOINT_URL": moto_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-        },
+        process_environment={**FAKE_AWS, **endpoint_variables(moto_url, dynamodb_url)},
         archives_at_once=True,
     )
 
